@@ -1,0 +1,118 @@
+"""Metadata without running code: ``__version__`` by parsing, requirements.txt -> PEP 508,
+and PKG-INFO written and read as plain text.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from email.parser import HeaderParser
+from pathlib import Path
+
+from .errors import ArchiveError, PackageError
+
+METADATA_VERSION = "2.2"
+
+
+def read_version(init_file: Path) -> str | None:
+    """The string assigned to a top-level ``__version__`` in ``init_file``, never importing it."""
+    try:
+        text = init_file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    if "__version__" not in text:
+        return None
+    try:
+        tree = ast.parse(text, filename=str(init_file))
+    except SyntaxError as exc:
+        raise PackageError(f"{init_file}: cannot read __version__, the file has a syntax error (line {exc.lineno})") from None
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        if any(isinstance(t, ast.Name) and t.id == "__version__" for t in targets):
+            value = node.value
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                return value.value
+            raise PackageError(f"{init_file}: __version__ must be a string literal to be read without running code")
+    return None
+
+
+def normalise_version(version: str, where: str) -> str:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return str(Version(version))
+    except InvalidVersion:
+        raise PackageError(f"{where}: __version__ {version!r} is not a PEP 440 version") from None
+
+
+def sdist_basename(name: str, version: str) -> str:
+    """``<name>-<version>`` as PEP 625 spells the sdist file name."""
+    return f"{re.sub(r'[-_.]+', '_', name).lower()}-{version}"
+
+
+def parse_requirement_line(line: str) -> str | None:
+    """One requirements.txt line -> its normalised PEP 508 string, None for blank/comment lines.
+
+    Raises ValueError (with the parser's reason) for anything that is not a requirement.
+    """
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    stripped = line.strip()
+    if not stripped or stripped.startswith("#"):
+        return None
+    stripped = re.split(r"\s#", stripped, maxsplit=1)[0].strip()
+    if stripped.startswith("-") or stripped.endswith("\\"):
+        raise ValueError("options, -r/-e lines and line continuations are not requirements")
+    try:
+        return str(Requirement(stripped))
+    except InvalidRequirement as exc:
+        raise ValueError(str(exc).splitlines()[0]) from None
+
+
+def read_requirements(path: Path) -> list[str]:
+    """PEP 508 lines of a micro-package's ``requirements.txt``; anything else names file and line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    result = []
+    for number, line in enumerate(lines, 1):
+        try:
+            req = parse_requirement_line(line)
+        except ValueError as exc:
+            raise PackageError(f"{path}:{number}: {line.strip()!r} is not a PEP 508 requirement ({exc})") from None
+        if req and req not in result:
+            result.append(req)
+    return result
+
+
+def render_pkg_info(name: str, version: str, requirements: list[str]) -> str:
+    lines = [
+        f"Metadata-Version: {METADATA_VERSION}",
+        f"Name: {name}",
+        f"Version: {version}",
+        f"Summary: Micro-package `{name}`",
+    ]
+    lines += [f"Requires-Dist: {req}" for req in requirements]
+    return "\n".join(lines) + "\n"
+
+
+def parse_pkg_info(text: str, where: str) -> tuple[str, str, list[str]]:
+    """(name, version, requirements) from PKG-INFO text; malformed metadata is an ArchiveError."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.version import InvalidVersion, Version
+
+    msg = HeaderParser().parsestr(text)
+    name, version = msg.get("Name"), msg.get("Version")
+    if not name or not version:
+        raise ArchiveError(f"{where}: PKG-INFO has no Name or Version")
+    try:
+        Version(version)
+    except InvalidVersion:
+        raise ArchiveError(f"{where}: PKG-INFO Version {version!r} is not a PEP 440 version") from None
+    requirements = []
+    for raw in msg.get_all("Requires-Dist") or []:
+        try:
+            requirements.append(str(Requirement(raw)))
+        except InvalidRequirement:
+            raise ArchiveError(f"{where}: PKG-INFO Requires-Dist {raw!r} is not a PEP 508 requirement") from None
+    return name.strip(), version.strip(), requirements
