@@ -6,6 +6,7 @@ pyproject.toml and walk folders; heavy imports happen inside the actions.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from doit import task_params
@@ -109,5 +110,123 @@ def task_package(micropkg: str, alias: str, env: str, destination: str):
             return _message_task(task_package.__doc__, "Nothing to package: add entries to "
                                  "[tool.kedro.micropkg.package] in pyproject.toml, or use --micropkg.")
         return (task for task in list(package_tasks(project, specs)))  # errors surface here, at load
+    except MicropkgError as exc:
+        raise InvalidDodoFile(str(exc)) from None
+
+
+# -- pull ------------------------------------------------------------------------------------
+
+PULL_PARAMS = [
+    {"name": "source", "long": "source", "type": str, "default": "",
+     "help": "sdist to pull ad hoc: a path, an fsspec URL or a requirement (write --source=name==1.0)"},
+    {"name": "alias", "long": "alias", "type": str, "default": "", "help": "name to install the micro-package under"},
+    {"name": "env", "long": "env", "type": str, "default": "", "help": "conf/<env> to put parameters in (base)"},
+    {"name": "destination", "long": "destination", "type": str, "default": "",
+     "help": "location under the project package, e.g. pipelines"},
+    {"name": "fs_args", "long": "fs-args", "type": str, "default": "",
+     "help": "YAML file of fsspec storage options (credentials, client_kwargs, headers)"},
+    {"name": "force", "long": "force", "type": bool, "default": False,
+     "help": "replace files changed since the last pull (or not installed by a pull)"},
+]
+
+
+def pull_action(project: Project, spec: manifest.PullSpec, force: bool) -> TaskFailed | None:
+    from .pull import pull
+
+    try:
+        for line in pull(project, spec, force):
+            print(line)
+    except MicropkgError as exc:
+        return TaskFailed(str(exc))
+    return None
+
+
+def pulled(project: Project, spec: manifest.PullSpec) -> bool:
+    from .pull import is_installed
+
+    return is_installed(project, spec)
+
+
+def compile_action(project: Project, command: list[str]):
+    from .fsutil import sha256_file
+    from .requirements import run_compile
+
+    source = project.root / "requirements.in"
+    if not source.is_file():
+        print("no requirements.in: nothing to compile")
+        return {"in_sha": None}
+    try:
+        run_compile(command, project.root)
+    except MicropkgError as exc:
+        return TaskFailed(str(exc))
+    print("compiled requirements.in -> requirements.txt")
+    return {"in_sha": sha256_file(source)}
+
+
+def requirements_compiled(task, values, project: Project) -> bool:
+    """Up to date when requirements.in is what was last compiled (or there is none)."""
+    from .fsutil import sha256_file
+
+    source = project.root / "requirements.in"
+    if not source.is_file():
+        return True
+    return (project.root / "requirements.txt").is_file() and values.get("in_sha") == sha256_file(source)
+
+
+def task_name(source: str) -> str:
+    """doit forbids '=' in task names; requirements such as 'x==1' keep a readable name."""
+    return source.replace("=", "%3D")
+
+
+def pull_tasks(project: Project, specs: list[manifest.PullSpec], force: bool, command: list[str] | None):
+    from .sources import kind
+
+    names = []
+    for spec in specs:
+        file_dep = []
+        if kind(spec.source, project.root) == "path" and (project.root / spec.source).is_file():
+            file_dep.append(spec.source)
+        if spec.fs_args and (project.root / spec.fs_args).is_file():
+            file_dep.append(spec.fs_args)
+        where = f"{spec.destination}/" if spec.destination else ""
+        names.append(f"pull:{task_name(spec.source)}")
+        yield {
+            "name": task_name(spec.source),
+            "doc": f"pull {spec.source} into {project.package_name}/{where}{spec.alias or '<its name>'}",
+            "actions": [(pull_action, [project, spec, force])],
+            "file_dep": file_dep,
+            "uptodate": [config_changed(spec.as_dict()), (pulled, [project, spec]), not force],
+            "verbosity": 2,
+        }
+    if command:
+        yield {
+            "name": manifest.COMPILE_TASK,
+            "doc": f"compile requirements.in -> requirements.txt ({command[0] if command[0] != sys.executable else 'pip-compile'})",
+            "actions": [(compile_action, [project, command])],
+            "task_dep": names,
+            "uptodate": [(requirements_compiled, [project])],
+            "verbosity": 2,
+        }
+
+
+@task_params(PULL_PARAMS)
+def task_pull(source: str, alias: str, env: str, destination: str, fs_args: str, force: bool):
+    """Pull micro-packages into the project ([tool.kedro.micropkg.pull], or --source), then pip-compile."""
+    from .requirements import compile_command
+
+    try:
+        project = _project()
+        if source:
+            specs = [manifest.pull_spec(source, alias=alias or None, env=env or None,
+                                        destination=destination or None, fs_args=fs_args or None)]
+        elif alias or env or destination or fs_args:
+            raise MicropkgError("pull: --alias, --env, --destination and --fs-args need --source <path|url|requirement>")
+        else:
+            specs = manifest.pull_specs(project.micropkg)
+        if not specs:
+            return _message_task(task_pull.__doc__, "Nothing to pull: add entries to "
+                                 "[tool.kedro.micropkg.pull] in pyproject.toml, or use --source.")
+        command = compile_command(project.micropkg.get("compile"))
+        return (task for task in list(pull_tasks(project, specs, force, command)))
     except MicropkgError as exc:
         raise InvalidDodoFile(str(exc)) from None

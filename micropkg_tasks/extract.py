@@ -1,0 +1,123 @@
+"""Safe extraction: every member is checked before anything is written, and files are written
+by us (contents only, fixed modes) into a temporary folder. Links, devices, escapes, duplicates
+and bombs are refused with a message naming the member."""
+from __future__ import annotations
+
+import re
+import tarfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from .errors import ArchiveError
+from .metadata import parse_pkg_info
+
+MAX_MEMBERS = 10_000
+MAX_TOTAL = 256 << 20
+IGNORED_TOP = re.compile(r".*\.egg-info$")
+TYPE_NAMES = {tarfile.SYMTYPE: "a symlink", tarfile.LNKTYPE: "a hardlink", tarfile.CHRTYPE: "a character device",
+              tarfile.BLKTYPE: "a block device", tarfile.FIFOTYPE: "a FIFO", tarfile.CONTTYPE: "a contiguous file"}
+
+
+@dataclass(frozen=True)
+class Sdist:
+    """An extracted, checked sdist: its root folder, the one package in it and its metadata."""
+
+    root: Path
+    package: str
+    name: str
+    version: str
+    requirements: tuple[str, ...]
+
+
+def check_name(name: str) -> str | None:
+    """Why a member name is unsafe, or None."""
+    if "\x00" in name or "\\" in name:
+        return "has a NUL or backslash in its name"
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        return "is an absolute path"
+    parts = name.rstrip("/").split("/")
+    if any(p in ("..", ".", "") for p in parts):
+        return "has a '..', '.' or empty path component"
+    return None
+
+
+def check_members(members, archive: str) -> tuple[str, list[tarfile.TarInfo]]:
+    """Validate members lazily (stop at the first bad one, before a bomb is read through);
+    returns the top folder and the members."""
+    seen: dict[str, str] = {}
+    top, checked, total = None, [], 0
+    for count, m in enumerate(members, 1):
+        if count > MAX_MEMBERS:
+            raise ArchiveError(f"{archive}: more than {MAX_MEMBERS} members; refusing it")
+        why = check_name(m.name)
+        if why:
+            raise ArchiveError(f"{archive}: member {m.name!r} {why}")
+        if not (m.isreg() or m.isdir()):
+            raise ArchiveError(f"{archive}: member {m.name!r} is {TYPE_NAMES.get(m.type, 'not a regular file')}")
+        total += m.size
+        if total > MAX_TOTAL:
+            raise ArchiveError(f"{archive}: unpacks to more than {MAX_TOTAL >> 20} MiB; refusing it")
+        name = m.name.rstrip("/")
+        first = name.split("/", 1)[0]
+        if top is None:
+            top = first
+        elif first != top:
+            raise ArchiveError(f"{archive}: two top folders {top!r} and {first!r}; an sdist has one")
+        if name == top and m.isreg():
+            raise ArchiveError(f"{archive}: {name!r} is a file; an sdist has one top folder")
+        folded = name.casefold()
+        if folded in seen:
+            other = seen[folded]
+            same = other == name
+            raise ArchiveError(f"{archive}: member {name!r} appears twice" if same else
+                               f"{archive}: members {other!r} and {name!r} differ only in case")
+        seen[folded] = name
+        checked.append(m)
+    if top is None:
+        raise ArchiveError(f"{archive}: the archive is empty")
+    return top, checked
+
+
+def extract(archive: Path, dest: Path, label: str) -> Sdist:
+    """Check and extract ``archive`` into the empty folder ``dest``; return what it holds."""
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            top, members = check_members(tar, label)
+            for m in members:
+                target = dest.joinpath(*PurePosixPath(m.name.rstrip("/")).parts)
+                if m.isdir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                src = tar.extractfile(m)
+                with target.open("xb") as out:  # x: never through an existing path
+                    while chunk := src.read(1 << 20):
+                        out.write(chunk)
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        if isinstance(exc, (FileExistsError, NotADirectoryError, IsADirectoryError)):
+            raise ArchiveError(f"{label}: a member collides with another one ({exc.filename})") from None
+        raise ArchiveError(f"{label}: not a readable .tar.gz ({type(exc).__name__}: {exc})") from None
+    return inspect_tree(dest / top, label)
+
+
+def inspect_tree(root: Path, label: str) -> Sdist:
+    """Exactly one package folder beside ``tests/`` (Kedro's egg-info, setup.cfg... ignored)
+    and a readable PKG-INFO. Nothing in the tree is run."""
+    packages = sorted(
+        p.name for p in root.iterdir()
+        if p.is_dir() and p.name != "tests" and not IGNORED_TOP.match(p.name) and (p / "__init__.py").is_file()
+    )
+    if len(packages) != 1:
+        raise ArchiveError(f"{label}: exactly one package folder was expected beside tests/, found {packages or 'none'}")
+    pkg_info = root / "PKG-INFO"
+    if not pkg_info.is_file():
+        raise ArchiveError(f"{label}: no PKG-INFO; it is not an sdist")
+    try:
+        text = pkg_info.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ArchiveError(f"{label}: PKG-INFO is not UTF-8 text") from None
+    name, version, requirements = parse_pkg_info(text, label)
+    if not packages[0].isidentifier():
+        raise ArchiveError(f"{label}: package folder {packages[0]!r} is not a Python identifier")
+    return Sdist(root=root, package=packages[0], name=name, version=version, requirements=tuple(requirements))

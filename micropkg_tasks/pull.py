@@ -1,0 +1,114 @@
+"""One pull, end to end: fetch -> check and extract -> plan -> decide against the lock ->
+apply atomically. The shell around the pure decisions in sources/extract/install."""
+from __future__ import annotations
+
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from . import transaction
+from .errors import ConflictError, MicropkgError
+from .extract import extract
+from .fsutil import project_lock, sha256_bytes, sha256_file
+from .install import decide, plan_install
+from .lock import LockEntry, read_lock, render_lock
+from .manifest import PullSpec
+from .project import Project
+from .requirements import append_block, new_requirements
+from .sources import fetch
+
+REQUIREMENTS_IN = "requirements.in"
+MAX_LISTED = 8
+
+
+def _current(project: Project, paths) -> dict[str, str | None]:
+    out = {}
+    for path in paths:
+        full = project.root / path
+        out[path] = sha256_file(full) if full.is_file() else None
+    return out
+
+
+def requirements_text(project: Project) -> str:
+    """requirements.in, or the requirements.txt it starts from when it does not exist yet."""
+    for name in (REQUIREMENTS_IN, "requirements.txt"):
+        path = project.root / name
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    return ""
+
+
+def pull(project: Project, spec: PullSpec, force: bool = False) -> list[str]:
+    """Pull ``spec`` into ``project``; return the lines to tell the user. All or nothing."""
+    messages = []
+    with project_lock(project.state_dir):
+        recovered = transaction.recover(project)
+        if recovered:
+            messages.append(recovered)
+        with tempfile.TemporaryDirectory(prefix="micropkg-pull-") as tmp:
+            fetched = fetch(project, spec, Path(tmp))
+            (Path(tmp) / "x").mkdir()
+            sdist = extract(fetched.path, Path(tmp) / "x", spec.source)
+            plan = plan_install(project, spec, sdist)
+            messages += _install(project, spec, sdist, plan, fetched.sha256, force)
+    return messages
+
+
+def _install(project: Project, spec: PullSpec, sdist, plan, archive_sha: str, force: bool) -> list[str]:
+    where = f"pull {spec.source!r}"
+    entries = read_lock(project.lock_path)
+    entry = entries.get(plan.module)
+    owners = {path: module for module, other in entries.items() if module != plan.module for path in other.files}
+    plan_hashes = {path: sha256_bytes(data) for path, data in plan.files.items()}
+    current = _current(project, set(plan_hashes) | set(entry.files if entry else ()))
+    writes, deletes, conflicts = decide(plan_hashes, entry, current, owners, plan.module)
+    if conflicts and not force:
+        shown = "; ".join(conflicts[:MAX_LISTED]) + (f"; and {len(conflicts) - MAX_LISTED} more" if len(conflicts) > MAX_LISTED else "")
+        raise ConflictError(f"{where}: would overwrite {shown}. Nothing was changed; use --force to replace them")
+
+    changes = {path: plan.files[path] for path in writes}
+    req_text = requirements_text(project)
+    added = new_requirements(req_text, list(sdist.requirements))
+    if added:
+        changes[REQUIREMENTS_IN] = append_block(req_text, plan.module, added).encode("utf-8")
+
+    new_entry = LockEntry(
+        module=plan.module, source=spec.source, sha256=archive_sha, name=sdist.name, version=sdist.version,
+        alias=spec.alias or "", destination=spec.destination or "", env=spec.env,
+        requirements=tuple(sorted(set(entry.requirements if entry else ()) | set(added))),
+        files=plan_hashes,
+    )
+    if entry == new_entry and not changes and not deletes:
+        return [f"{plan.module}: {sdist.name} {sdist.version} is already installed and unchanged"]
+    lock_text = render_lock({**entries, plan.module: new_entry}).encode("utf-8")
+    if not (project.lock_path.is_file() and project.lock_path.read_bytes() == lock_text):
+        changes[project.rel(project.lock_path)] = lock_text
+    transaction.apply(project, changes, deletes)
+
+    verb = "pulled" if entry is None else f"updated from {entry.version} to" if entry.version != sdist.version else "re-pulled"
+    messages = [f"{verb} {sdist.name} {sdist.version} into {project.package_name}.{plan.module} "
+                f"({len(writes)} written, {len(deletes)} removed)"]
+    if added:
+        messages.append(f"added to {REQUIREMENTS_IN}: {', '.join(added)}")
+    if conflicts:
+        messages.append(f"forced over {len(conflicts)} conflicting file(s)")
+    return messages
+
+
+@lru_cache(maxsize=4)
+def _lock_by_source(path: Path, stamp: tuple) -> dict[str, LockEntry]:
+    try:
+        return {e.source: e for e in read_lock(path).values()}
+    except MicropkgError:
+        return {}
+
+
+def is_installed(project: Project, spec: PullSpec) -> bool:
+    """Whether the lock records a pull of this source whose files are all present: doit's
+    cheap up-to-date check (the lock is parsed once per run, whatever the number of tasks)."""
+    try:
+        st = project.lock_path.stat()
+    except FileNotFoundError:
+        return False
+    entry = _lock_by_source(project.lock_path, (st.st_mtime_ns, st.st_size)).get(spec.source)
+    return entry is not None and all((project.root / path).is_file() for path in entry.files)
