@@ -14,7 +14,8 @@ from .errors import CompileError, MicropkgError
 from .metadata import parse_requirement_line
 
 DEFAULT_COMPILE = [sys.executable, "-m", "piptools", "compile", "--quiet", "--no-header",
-                   "--strip-extras", "--no-emit-index-url", "--no-emit-trusted-host"]
+                   "--strip-extras", "--no-emit-index-url", "--no-emit-trusted-host",
+                   "--no-emit-find-links"]
 
 
 def _key(req: str):

@@ -59,8 +59,12 @@ def _project() -> Project:
     return load_project(Path.cwd())
 
 
+def say(message: str) -> None:
+    print(message)
+
+
 def _message_task(doc: str, message: str) -> dict:
-    return {"doc": doc, "actions": [(print, [message])], "uptodate": [False], "verbosity": 2}
+    return {"doc": doc, "actions": [(say, [message])], "uptodate": [False], "verbosity": 2}
 
 
 def package_action(project: Project, mp) -> TaskFailed | None:

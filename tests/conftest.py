@@ -1,0 +1,102 @@
+"""Shared fixtures: copies of the shared Kedro fixtures, a consumer project, and a real
+``doit`` process to drive them. pip never reads this machine's configuration here."""
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+SHARED = Path(os.environ.get("MICROPKG_SHARED", HERE.parent.parent / "shared"))
+FIXTURES = SHARED / "fixtures"
+if not FIXTURES.is_dir():  # the copy bundled with the repository (examples/) serves too
+    FIXTURES = HERE.parent / "examples"
+ACME = FIXTURES / "acme-project"
+KEDRO_SDISTS = FIXTURES / "kedro-0.19.15"
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """os.environ without any PIP_* setting of this machine, pip config off, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    env.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    env.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    env.pop("AWS_PROFILE", None)
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(autouse=True)
+def _hermetic_pip(monkeypatch):
+    for key in [k for k in os.environ if k.startswith("PIP_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+
+
+def copy_tree(src: Path, dest: Path) -> Path:
+    shutil.copytree(src, dest)
+    for dirpath, dirnames, filenames in os.walk(dest):
+        for name in dirnames + filenames:
+            p = os.path.join(dirpath, name)
+            os.chmod(p, os.stat(p).st_mode | stat.S_IWUSR)
+    os.chmod(dest, os.stat(dest).st_mode | stat.S_IWUSR)
+    return dest
+
+
+def add_manifest(project: Path, text: str) -> None:
+    with (project / "pyproject.toml").open("a") as fh:
+        fh.write("\n" + text.strip() + "\n")
+
+
+@pytest.fixture
+def acme(tmp_path) -> Path:
+    """A writable copy of the acme project with the one-line dodo.py."""
+    project = copy_tree(ACME, tmp_path / "acme")
+    (project / "dodo.py").write_text("from micropkg_tasks import *\n")
+    return project
+
+
+def make_consumer(root: Path, package: str = "consumer", tests: str = "tests") -> Path:
+    """An empty Kedro-style project to pull into."""
+    (root / "src" / package).mkdir(parents=True)
+    (root / "src" / package / "__init__.py").write_text('__version__ = "0.1"\n')
+    (root / "conf" / "base").mkdir(parents=True)
+    (root / "conf" / "local").mkdir()
+    (root / tests).mkdir(parents=True)
+    (root / tests / "__init__.py").write_text("")
+    (root / "pyproject.toml").write_text(
+        f'[tool.kedro]\npackage_name = "{package}"\nproject_name = "{package}"\nsource_dir = "src"\n'
+        "\n[tool.kedro.micropkg]\ncompile = false\n"
+    )
+    (root / "dodo.py").write_text("from micropkg_tasks import *\n")
+    return root
+
+
+@pytest.fixture
+def consumer(tmp_path) -> Path:
+    return make_consumer(tmp_path / "consumer")
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` but doit's and our state, for "nothing changed" checks."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_file() and not rel.startswith(".micropkg/"):
+            out[rel] = path.read_bytes()
+    return out
+
+
+def doit(project: Path, *args: str, env: dict | None = None, check: bool = True,
+         timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run a real ``doit`` process in ``project``."""
+    proc = subprocess.run([sys.executable, "-m", "doit", *args], cwd=project, env=env or clean_env(),
+                          capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"doit {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc

@@ -1,0 +1,145 @@
+"""The pure decisions: parameter file patterns, alias renames, versions, requirements, PKG-INFO,
+import rewriting."""
+import pytest
+
+from micropkg_tasks.collect import is_parameter_file, rename_config, walk_files
+from micropkg_tasks.errors import ArchiveError, PackageError
+from micropkg_tasks.metadata import (parse_pkg_info, read_requirements, read_version, render_pkg_info,
+                                     sdist_basename)
+from micropkg_tasks.rewrite import rename_module
+
+
+@pytest.mark.parametrize("rel,expected", [
+    ("parameters_x.yml", True),                     # pattern 1 at the env root
+    ("deep/er/parameters_x.yml", True),             # pattern 1 at any depth
+    ("parameters_x_extra.yml", False),              # the name must match exactly
+    ("parameters/x.yml", True),                     # pattern 3
+    ("parameters_more/deep/x.yml", True),           # pattern 3, nested
+    ("other/x.yml", False),                         # pattern 3 needs a parameters* top folder
+    ("parameters/x/a.yml", True),                   # pattern 4
+    ("x/parameters_anything.yml", True),            # pattern 2, kept by Kedro's MANIFEST.in
+    ("x/catalog.yml", False),                       # pattern 2 but never a catalog file
+    ("parameters/x/catalog_x.yml", False),
+    ("catalog_x.yml", False),
+    ("credentials.yml", False),
+    ("parameters_y.yml", False),
+])
+def test_parameter_patterns(rel, expected):
+    assert is_parameter_file(rel, "x") is expected
+
+
+@pytest.mark.parametrize("rel,expected", [
+    ("parameters_clean.yml", "parameters_tidy.yml"),
+    ("parameters/clean.yml", "parameters/tidy.yml"),
+    ("parameters/clean/deep.yml", "parameters/tidy/deep.yml"),
+    ("parameters_clean_extra.yml", "parameters_clean_extra.yml"),   # only contains the name
+    ("parameters/clean_more/a.yml", "parameters/clean_more/a.yml"),
+])
+def test_alias_renames_only_exact_names(rel, expected):
+    assert rename_config(rel, "clean", "tidy") == expected
+
+
+def test_walk_skips_bytecode_and_hidden(tmp_path):
+    for rel in ["a.py", "b/c.sql", "__pycache__/a.cpython-311.pyc", ".hidden", "d/.git/x", "e.pyc"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x")
+    assert walk_files(tmp_path) == ["a.py", "b/c.sql"]
+
+
+def test_version_is_read_without_running_code(tmp_path):
+    init = tmp_path / "__init__.py"
+    init.write_text('import sys; sys.exit("ran!")\n__version__: str = "1.2"\n')
+    assert read_version(init) == "1.2"
+    init.write_text("__version__ = get_version()\n")
+    with pytest.raises(PackageError, match="string literal"):
+        read_version(init)
+    init.write_text("x = 1\n")
+    assert read_version(init) is None
+
+
+def test_requirements_are_normalised_and_comments_dropped(tmp_path):
+    req = tmp_path / "requirements.txt"
+    req.write_text("# c\n\npyyaml>=6.0  # for config\npackaging>=21 ; python_version >= '3.8'\nAttrs[b,a]>=1\n")
+    assert read_requirements(req) == ["pyyaml>=6.0", 'packaging>=21; python_version >= "3.8"', "Attrs[a,b]>=1"]
+    assert read_requirements(tmp_path / "missing.txt") == []
+
+
+@pytest.mark.parametrize("line", ["-r other.txt", "-e .", "--extra-index-url https://x", "./pkg.whl",
+                                  "http://some.website.com/package.whl", "pandas \\", "pandas#c"])
+def test_non_pep508_requirement_lines_name_file_and_line(tmp_path, line):
+    req = tmp_path / "requirements.txt"
+    req.write_text(f"ok\n{line}\n")
+    with pytest.raises(PackageError, match=r"requirements.txt:2: .* is not a PEP 508 requirement"):
+        read_requirements(req)
+
+
+def test_pkg_info_round_trip_and_errors():
+    text = render_pkg_info("n", "1.0", ["a>=1", 'b; python_version < "4"'])
+    assert parse_pkg_info(text, "x") == ("n", "1.0", ["a>=1", 'b; python_version < "4"'])
+    for bad in ["Name: n\n", "Name: n\nVersion: not a version\n", "Name: n\nVersion: 1\nRequires-Dist: -r x\n"]:
+        with pytest.raises(ArchiveError):
+            parse_pkg_info(bad, "x")
+
+
+def test_sdist_name_is_pep625():
+    assert sdist_basename("MyAlias_X", "0.1") == "myalias_x-0.1"
+    assert sdist_basename("a.b-c", "1.0") == "a_b_c-1.0"
+
+
+SOURCE = '''"""Doc mentioning acme.pipelines.cleaning stays."""
+import acme.pipelines.cleaning.utils.text as text_utils
+import acme.pipelines.cleaning.nodes
+from acme.pipelines.cleaning.nodes import (  # keep me
+    clean_names,
+    shout,
+)
+from acme.pipelines import cleaning as cl
+from acme.pipelines.cleaning_extra import other
+from . import sibling
+from .nodes import helper
+
+x = acme.pipelines.cleaning.nodes.helper
+y = acme.pipelines.cleaning_extra.thing
+patch("acme.pipelines.cleaning.nodes.helper")
+name = "acme.pipelines.cleaning"
+prefix = "acme.pipelines.cleaning_extra.z"
+data = b"acme.pipelines.cleaning.nodes"
+'''
+
+
+def test_rename_every_import_form_and_keep_formatting():
+    out = rename_module(SOURCE, "acme.pipelines.cleaning", "tidy")
+    assert out == SOURCE.replace('''import acme.pipelines.cleaning.utils.text as text_utils
+import acme.pipelines.cleaning.nodes
+from acme.pipelines.cleaning.nodes import (''', '''import tidy.utils.text as text_utils
+import tidy.nodes
+from tidy.nodes import (''').replace(
+        "from acme.pipelines import cleaning as cl", "import tidy as cl").replace(
+        "x = acme.pipelines.cleaning.nodes.helper", "x = tidy.nodes.helper").replace(
+        'patch("acme.pipelines.cleaning.nodes.helper")', 'patch("tidy.nodes.helper")').replace(
+        'name = "acme.pipelines.cleaning"', 'name = "tidy"')
+
+
+def test_rename_single_name_to_a_nested_location():
+    src = ("import cleaning\nfrom cleaning.nodes import f\nfrom cleaning_extra import g\n"
+           "cleaning.run()\nkey = 'cleaning'\np = 'cleaning.nodes.f'\n")
+    out = rename_module(src, "cleaning", "consumer.pipelines.tidy")
+    assert out == ("import consumer.pipelines.tidy\nfrom consumer.pipelines.tidy.nodes import f\n"
+                   "from cleaning_extra import g\nconsumer.pipelines.tidy.run()\nkey = 'cleaning'\n"
+                   "p = 'consumer.pipelines.tidy.nodes.f'\n")
+
+
+def test_local_names_are_not_rewritten_without_a_plain_import():
+    src = "from cleaning import nodes\ndef f(cleaning):\n    return cleaning.value\n"
+    assert rename_module(src, "cleaning", "c.cleaning2") == (
+        "from c.cleaning2 import nodes\ndef f(cleaning):\n    return cleaning.value\n")
+
+
+def test_rename_and_back_is_identity():
+    """Every form comes back to the original text, but ``from a.b import c as x``, which comes
+    back as its equivalent ``import a.b.c as x``, and a bare one-word string such as "tidy_alias",
+    which is never rewritten (it is more often a dataset or parameter name than a module)."""
+    source = SOURCE.replace('name = "acme.pipelines.cleaning"\n', "")
+    once = rename_module(source, "acme.pipelines.cleaning", "tidy_alias")
+    back = rename_module(once, "tidy_alias", "acme.pipelines.cleaning")
+    assert back == source.replace("from acme.pipelines import cleaning as cl", "import acme.pipelines.cleaning as cl")

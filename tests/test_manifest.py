@@ -1,0 +1,99 @@
+"""Manifest entries and options -> specs; every malformed one is a one-line ManifestError."""
+import pytest
+
+from micropkg_tasks import manifest
+from micropkg_tasks.errors import ManifestError
+from micropkg_tasks.project import load_project
+
+
+def test_package_entries_in_file_order_with_defaults():
+    specs = manifest.package_specs({"package": {"pipelines.b": {}, "utils": {"alias": "u2", "env": "uat",
+                                                                            "destination": "out/x"}}})
+    assert [s.module_path for s in specs] == ["pipelines.b", "utils"]
+    assert specs[0] == manifest.PackageSpec("pipelines.b")
+    assert (specs[1].alias, specs[1].env, specs[1].destination, specs[1].name) == ("u2", "uat", "out/x", "u2")
+
+
+def test_pull_entries_accept_fs_args_spelled_both_ways():
+    specs = manifest.pull_specs({"pull": {"a.tar.gz": {"fs-args": "f.yml"}, "b.tar.gz": {"fs_args": "g.yml"}}})
+    assert [s.fs_args for s in specs] == ["f.yml", "g.yml"]
+
+
+def test_pull_destination_accepts_dots_as_separators():
+    assert manifest.pull_spec("x.tar.gz", destination="pipelines.lib").destination == "pipelines/lib"
+
+
+def test_missing_sections_are_empty():
+    assert manifest.package_specs({}) == [] and manifest.pull_specs({}) == []
+
+
+BAD_PACKAGE = [
+    ({"package": {"pipelines": {"cleaning": {}}}}, "unquoted dotted key"),
+    ({"package": {"pipelines.x": {"aliass": "y"}}}, "unknown option 'aliass'; valid options: alias, destination, env"),
+    ({"package": {"pipelines.x": {"alias": "a"}}}, "at least 2 characters"),
+    ({"package": {"pipelines.x": {"alias": "1bad"}}}, "not a valid Python package name"),
+    ({"package": {"pipelines.x": {"alias": "bad-name"}}}, "not a valid Python package name"),
+    ({"package": {"pipelines.x": {"alias": "class"}}}, "not a valid Python package name"),
+    ({"package": {"pipelines.x": {"alias": ""}}}, None),  # empty alias means none
+    ({"package": {"pipelines/x": {}}}, "not a Python module path"),
+    ({"package": {"": {}}}, "not a Python module path"),
+    ({"package": {"pipelines.x": {"destination": "../out"}}}, "inside the project"),
+    ({"package": {"pipelines.x": {"destination": "/abs/out"}}}, "inside the project"),
+    ({"package": {"pipelines.x": {"destination": "C:\\out"}}}, "inside the project"),
+    ({"package": {"pipelines.x": {"env": "../base"}}}, "env '../base'"),
+    ({"package": {"pipelines.x": {"env": "a/b"}}}, "env 'a/b'"),
+    ({"package": {"pipelines.x": {"alias": 3}}}, "must be a string, not int"),
+    ({"package": {"pipelines.x": "alias"}}, "must be a table of options"),
+    ({"package": ["pipelines.x"]}, "must be a table of entries"),
+    ({"package": {"a.x": {}, "b.x": {}}}, "two entries write to the same sdist name"),
+]
+
+
+@pytest.mark.parametrize("micropkg,message", BAD_PACKAGE)
+def test_bad_package_manifests(micropkg, message):
+    if message is None:
+        assert manifest.package_specs(micropkg)[0].alias is None
+        return
+    with pytest.raises(ManifestError) as err:
+        manifest.package_specs(micropkg)
+    text = str(err.value)
+    assert message in text and "\n" not in text
+    assert "[tool.kedro.micropkg.package]" in text
+
+
+BAD_PULL = [
+    ({"pull": {"x.tar.gz": {"alias": "my-alias"}}}, "not a valid Python package name"),
+    ({"pull": {"x.tar.gz": {"destination": "../x"}}}, "inside the project"),
+    ({"pull": {"x.tar.gz": {"destination": "pipe-lines"}}}, "package names separated by '/'"),
+    ({"pull": {"x.tar.gz": {"env": ".."}}}, "env '..'"),
+    ({"pull": {"x.tar.gz": {"fs_args": "/etc/creds.yml"}}}, "inside the project"),
+    ({"pull": {"x.tar.gz": {"sha256": "abc"}}}, "64 lower-case hex digits"),
+    ({"pull": {"x.tar.gz": {"version": "1"}}}, "unknown option 'version'"),
+    ({"pull": {"pip-compile": {}}}, "reserved"),
+    ({"pull": {" ": {}}}, "must be a path, a URL or a requirement"),
+]
+
+
+@pytest.mark.parametrize("micropkg,message", BAD_PULL)
+def test_bad_pull_manifests(micropkg, message):
+    with pytest.raises(ManifestError) as err:
+        manifest.pull_specs(micropkg)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("pyproject,message", [
+    ("[tool.kedro\n", "not valid TOML"),
+    ("[project]\nname='x'\n", "no [tool.kedro] package_name"),
+    ("[tool.kedro]\npackage_name = 'my-pkg'\n", "not a Python identifier"),
+    ("[tool.kedro]\npackage_name = 'p'\nsource_dir = '../src'\n", "inside the project"),
+    ("[tool.kedro]\npackage_name = 'p'\nmicropkg = 3\n", "must be a table"),
+])
+def test_bad_project_files(tmp_path, pyproject, message):
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    with pytest.raises(ManifestError, match=message.replace("[", r"\[")):
+        load_project(tmp_path)
+
+
+def test_missing_pyproject(tmp_path):
+    with pytest.raises(ManifestError, match="pyproject.toml not found"):
+        load_project(tmp_path)
