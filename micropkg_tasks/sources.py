@@ -231,8 +231,9 @@ def pick_sdist(requirement: str, files: list[dict]) -> dict:
             continue
         if canonicalize_name(dist) != name or (f["yanked"] and not pinned):
             continue
-        if req.specifier.contains(v, prereleases=True if req.specifier.prereleases else None):
-            candidates.append((v, f))
+        candidates.append((v, f))
+    allowed = set(req.specifier.filter(v for v, _ in candidates))  # PEP 440 pre-release rules
+    candidates = [(v, f) for v, f in candidates if v in allowed]
     if not candidates:
         wheels = any(f["filename"].endswith(".whl") for f in files)
         what = "only wheels" if wheels and not any(f["filename"].endswith(SDIST_SUFFIXES) for f in files) else "no sdist"

@@ -100,3 +100,33 @@ def doit(project: Path, *args: str, env: dict | None = None, check: bool = True,
     if check and proc.returncode != 0:
         raise AssertionError(f"doit {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def make_tar(path: Path, entries: list, gz: bool = True) -> Path:
+    """A tarball from (name, bytes) pairs or ready TarInfo objects (with optional bytes)."""
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w:gz" if gz else "w") as tar:
+        for entry in entries:
+            if isinstance(entry, tarfile.TarInfo):
+                tar.addfile(entry)
+                continue
+            name, data = entry[0], entry[1]
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def sdist_entries(name: str = "tidy", version: str = "1.0", requires: tuple = (), files: dict | None = None,
+                  tests: dict | None = None) -> list:
+    """Members of a minimal sdist of package ``name``."""
+    root = f"{name}-{version}"
+    meta = "".join(f"Requires-Dist: {r}\n" for r in requires)
+    entries = [(f"{root}/PKG-INFO", f"Metadata-Version: 2.2\nName: {name}\nVersion: {version}\n{meta}".encode())]
+    files = {"__init__.py": f'__version__ = "{version}"\n', **(files or {})}
+    entries += [(f"{root}/{name}/{rel}", text.encode()) for rel, text in files.items()]
+    entries += [(f"{root}/tests/{rel}", text.encode()) for rel, text in (tests or {}).items()]
+    return entries

@@ -1,0 +1,111 @@
+"""Real servers on 127.0.0.1 for the pull tests: static HTTP (recording headers), a PyPI-like
+simple index (PEP 691 JSON and PEP 503 HTML by content negotiation), and moto's S3 server."""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import html
+import json
+import re
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    required: dict[str, str] = {}
+    seen: list[dict[str, str]]
+
+    def log_message(self, *args) -> None:  # keep test output clean
+        pass
+
+    def do_GET(self) -> None:
+        self.seen.append(dict(self.headers))
+        for key, value in self.required.items():
+            if self.headers.get(key) != value:
+                self.send_error(401, "missing credentials")
+                return
+        super().do_GET()
+
+
+@contextlib.contextmanager
+def http_server(directory: Path, required_headers: dict[str, str] | None = None):
+    """Serve ``directory``; yields (base URL, list of request header dicts)."""
+    seen: list[dict[str, str]] = []
+    handler = type("H", (_Handler,), {"required": required_headers or {}, "seen": seen})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(directory)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+class _IndexHandler(SimpleHTTPRequestHandler):
+    files_dir: Path
+    yanked: set
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        match = re.fullmatch(r"/simple/([^/]+)/", self.path)
+        if not match:
+            return super().do_GET()
+        project = match.group(1)
+        files = [f for f in sorted(self.files_dir.iterdir())
+                 if _normalise(re.split(r"-\d", f.name, maxsplit=1)[0]) == project]
+        if not files:
+            return self.send_error(404)
+        entries = [{"filename": f.name, "url": f"../../files/{f.name}",
+                    "hashes": {"sha256": hashlib.sha256(f.read_bytes()).hexdigest()},
+                    "yanked": f.name in self.yanked} for f in files]
+        if "application/vnd.pypi.simple.v1+json" in self.headers.get("Accept", ""):
+            body = json.dumps({"meta": {"api-version": "1.0"}, "name": project, "files": entries}).encode()
+            ctype = "application/vnd.pypi.simple.v1+json"
+        else:
+            links = "".join(
+                f'<a href="{html.escape(e["url"])}#sha256={e["hashes"]["sha256"]}"'
+                f'{" data-yanked" if e["yanked"] else ""}>{html.escape(e["filename"])}</a>\n' for e in entries)
+            body = f"<!DOCTYPE html><html><body>{links}</body></html>".encode()
+            ctype = "text/html"
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@contextlib.contextmanager
+def index_server(root: Path, yanked: set | None = None):
+    """A PyPI-like index over ``root/files``: yields the ``.../simple`` URL."""
+    handler = type("I", (_IndexHandler,), {"files_dir": root / "files", "yanked": yanked or set()})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/simple"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
+def s3_server():
+    """moto's S3 in server mode (s3fs talks to it over HTTP with aiobotocore): yields the endpoint."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()

@@ -1,0 +1,237 @@
+"""`doit pull` into a consumer project: Kedro's layout, import rewriting, requirements, the lock
+(re-pull, upgrade, conflicts, --force) and all-or-nothing application."""
+import hashlib
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import (KEDRO_SDISTS, add_manifest, clean_env, doit, make_consumer, make_tar, sdist_entries,
+                      snapshot)
+from micropkg_tasks.errors import ConflictError, SourceError
+from micropkg_tasks.manifest import pull_spec
+from micropkg_tasks.project import load_project
+from micropkg_tasks.pull import pull
+from micropkg_tasks.requirements import append_block, new_requirements
+
+CLEANING = KEDRO_SDISTS / "cleaning-0.3.1.tar.gz"
+SCORING = KEDRO_SDISTS / "scoring-0.1.tar.gz"
+
+
+def ran(proc):
+    return sorted(line[3:] for line in proc.stdout.splitlines() if line.startswith(".  "))
+
+
+def files_under(root, rel):
+    base = root / rel
+    return sorted(p.relative_to(base).as_posix() for p in base.rglob("*") if p.is_file())
+
+
+def test_kedro_sdists_land_in_kedros_layout(consumer):
+    add_manifest(consumer, f'[tool.kedro.micropkg.pull]\n"{CLEANING}" = {{}}\n"{SCORING}" = {{env = "local"}}')
+    out = doit(consumer, "pull").stdout
+    assert "pulled cleaning 0.3.1 into consumer.cleaning" in out
+    assert files_under(consumer, "src/consumer/cleaning") == [
+        "README.md", "__init__.py", "nodes.py", "pipeline.py", "utils/__init__.py", "utils/text.py"]
+    assert files_under(consumer, "tests/cleaning") == ["__init__.py", "test_nodes.py"]
+    assert (consumer / "conf/base/parameters_cleaning.yml").read_text() == "cleaning:\n  min_length: 2\n"
+    assert (consumer / "conf/base/parameters/cleaning/thresholds.yml").is_file()
+    assert (consumer / "conf/local/parameters_scoring.yml").is_file()
+    assert not (consumer / "conf/base/parameters_scoring.yml").exists()
+    nodes = (consumer / "src/consumer/cleaning/nodes.py").read_text()
+    assert nodes.startswith("import consumer.cleaning.utils.text as text_utils\nfrom consumer.cleaning.utils import text\n")
+    assert "from consumer.scoring.pipeline import create_pipeline" in (consumer / "src/consumer/scoring/__init__.py").read_text()
+    assert "from consumer.cleaning.nodes import clean_names" in (consumer / "tests/cleaning/test_nodes.py").read_text()
+    assert not any("egg-info" in str(p) or p.name in ("setup.cfg", "MANIFEST.in") for p in consumer.rglob("*"))
+
+
+@pytest.mark.parametrize("alias,destination,env", [
+    (None, None, None), ("beta", None, None), ("beta", "pipelines", "local"), (None, "pipelines/nested", None),
+    ("consumer", None, None),  # alias equal to the project package name
+])
+def test_our_sdist_round_trips_with_alias_destination_and_env(acme, tmp_path, alias, destination, env):
+    add_manifest(acme, '[tool.kedro.micropkg.package]\n"pipelines.cleaning" = {alias = "alpha"}')
+    doit(acme, "package")
+    consumer = make_consumer(tmp_path / "c")
+    args = [f"--source={acme / 'dist/alpha-0.3.1.tar.gz'}"]
+    args += [f"--alias={alias}"] * bool(alias) + [f"--destination={destination}"] * bool(destination)
+    args += [f"--env={env}"] * bool(env)
+    doit(consumer, "pull", *args)
+    name = alias or "alpha"
+    module = ".".join(filter(None, [(destination or "").replace("/", "."), name]))
+    where = module.replace(".", "/")
+    code, tests = consumer / "src/consumer" / where, consumer / "tests" / where
+    assert sorted(p.name for p in code.iterdir()) == [
+        "README.md", "__init__.py", "nodes.py", "pipeline.py", "requirements.txt", "sql", "utils"]
+    assert f"import consumer.{module}.utils.text as text_utils" in (code / "nodes.py").read_text()
+    test_text = (tests / "test_nodes.py").read_text()
+    assert f'mock.patch("consumer.{module}.nodes.helper"' in test_text
+    assert f"from consumer.{module}.nodes import clean_names" in test_text
+    params = consumer / "conf" / (env or "base") / f"parameters_{name}.yml"
+    assert params.read_bytes() == (acme / "conf/base/parameters_cleaning.yml").read_bytes()
+    assert (consumer / "conf" / (env or "base") / "parameters" / name / "thresholds.yml").is_file()
+    # the pulled tests pass in their new place (kedro itself is stood in for by a two-line stub)
+    stub = tmp_path / "stub" / "kedro"
+    stub.mkdir(parents=True)
+    (stub / "__init__.py").write_text("")
+    (stub / "pipeline.py").write_text("def node(*a, **k):\n    return a\n\n\nclass Pipeline(list):\n    pass\n")
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"tests/{where}"],
+                          cwd=consumer, env=clean_env(PYTHONPATH=f"{consumer / 'src'}:{stub.parent}"),
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and "2 passed" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_sdist_without_tests_or_config(consumer, tmp_path):
+    bare = make_tar(tmp_path / "bare-1.0.tar.gz", sdist_entries("bare", "1.0", files={"nodes.py": "X = 1\n"}))
+    pull(load_project(consumer), pull_spec(str(bare)))
+    assert files_under(consumer, "src/consumer/bare") == ["__init__.py", "nodes.py"]
+    assert not (consumer / "tests/bare").exists()
+    assert list((consumer / "conf/base").iterdir()) == []
+
+
+# -- requirements ----------------------------------------------------------------------------
+
+SIMPLE = ["pandas>=1.0", "Foo_Bar[b,a]>=1,<2", 'numpy; python_version < "3.13"', "requests @ https://example.com/r.whl"]
+
+
+def test_requirement_equivalence_is_pep508_not_text():
+    existing = "foo-bar[a,b]<2,>=1\n-r other.txt\n--extra-index-url https://x\n./local.whl\npandas>=1.0 # pinned\n"
+    assert new_requirements(existing, SIMPLE) == ['numpy; python_version < "3.13"', "requests @ https://example.com/r.whl"]
+    assert new_requirements("", ["a", "A", "b>=1"]) == ["a", "b>=1"]
+
+
+def test_merging_is_idempotent_and_keeps_what_it_does_not_understand():
+    existing = "-r base.txt\nflask\n"
+    once = append_block(existing, "tidy", new_requirements(existing, SIMPLE))
+    assert once.startswith(existing) and "# Requirements from micro-package `tidy`:\n" in once
+    assert new_requirements(once, SIMPLE) == []
+
+
+def _with_requirements(tmp_path, requires):
+    return make_tar(tmp_path / "req-1.0.tar.gz", sdist_entries("req", "1.0", requires=tuple(requires)))
+
+
+def test_requirements_in_is_started_from_requirements_txt(consumer, tmp_path):
+    (consumer / "requirements.txt").write_text("flask==3.0\n-r other.txt\n")
+    pull(load_project(consumer), pull_spec(str(_with_requirements(tmp_path, ["flask==3.0", "pyyaml>=6"]))))
+    assert (consumer / "requirements.in").read_text() == (
+        "flask==3.0\n-r other.txt\n\n# Requirements from micro-package `req`:\npyyaml>=6\n")
+    assert (consumer / "requirements.txt").read_text() == "flask==3.0\n-r other.txt\n"
+
+
+def test_covered_requirements_leave_the_file_byte_identical(consumer, tmp_path):
+    (consumer / "requirements.in").write_text("PyYAML >= 6  # yaml\n")
+    pull(load_project(consumer), pull_spec(str(_with_requirements(tmp_path, ["pyyaml>=6"]))))
+    assert (consumer / "requirements.in").read_text() == "PyYAML >= 6  # yaml\n"
+
+
+def test_no_requirements_creates_no_file(consumer, tmp_path):
+    pull(load_project(consumer), pull_spec(str(_with_requirements(tmp_path, []))))
+    assert not (consumer / "requirements.in").exists()
+
+
+# -- the lock: re-pull, upgrade, conflicts ---------------------------------------------------
+
+
+def _version(tmp_path, version, files, requires=()):
+    return make_tar(tmp_path / f"tidy-{version}.tar.gz", sdist_entries("tidy", version, requires, files=files,
+                                                                      tests={"test_a.py": "from tidy import a\n"}))
+
+
+def test_repull_is_a_noop_and_doit_does_not_rerun(consumer, tmp_path):
+    sdist = _version(tmp_path, "1.0", {"a.py": "A = 1\n"}, ["pyyaml"])
+    add_manifest(consumer, f'[tool.kedro.micropkg.pull]\n"{sdist}" = {{}}')
+    doit(consumer, "pull")
+    before = snapshot(consumer)
+    assert ran(doit(consumer, "pull")) == []
+    assert pull(load_project(consumer), pull_spec(str(sdist))) == ["tidy: tidy 1.0 is already installed and unchanged"]
+    assert snapshot(consumer) == before
+    lock = (consumer / "micropkg.lock").read_text()
+    assert f'sha256 = "{hashlib.sha256(sdist.read_bytes()).hexdigest()}"' in lock
+    assert '"src/consumer/tidy/a.py" = "' in lock and 'requirements = ["pyyaml"]' in lock
+
+
+def test_upgrade_replaces_files_and_removes_dropped_ones_then_downgrade(consumer, tmp_path):
+    project = load_project(consumer)
+    v1 = _version(tmp_path, "1.0", {"a.py": "A = 1\n", "old/b.py": "B = 1\n"})
+    v2 = _version(tmp_path, "2.0", {"a.py": "A = 2\n", "c.py": "C = 2\n"})
+    pull(project, pull_spec(str(v1)))
+    first = snapshot(consumer)
+    assert pull(project, pull_spec(str(v2)))[0].startswith("updated from 1.0 to tidy 2.0")
+    assert files_under(consumer, "src/consumer/tidy") == ["__init__.py", "a.py", "c.py"]
+    assert (consumer / "src/consumer/tidy/a.py").read_text() == "A = 2\n"
+    assert not (consumer / "src/consumer/tidy/old").exists()  # emptied folders go too
+    pull(project, pull_spec(str(v1)))
+    after = snapshot(consumer)
+    assert {k: v for k, v in after.items() if k != "micropkg.lock"} == {k: v for k, v in first.items() if k != "micropkg.lock"}
+
+
+def test_edited_file_is_a_conflict_that_changes_nothing_unless_forced(consumer, tmp_path):
+    project = load_project(consumer)
+    pull(project, pull_spec(str(_version(tmp_path, "1.0", {"a.py": "A = 1\n"}))))
+    (consumer / "src/consumer/tidy/a.py").write_text("A = 'mine'\n")
+    before = snapshot(consumer)
+    v2 = _version(tmp_path, "2.0", {"a.py": "A = 2\n"})
+    with pytest.raises(ConflictError, match=r"src/consumer/tidy/a.py \(changed since it was pulled\).*--force"):
+        pull(project, pull_spec(str(v2)))
+    assert snapshot(consumer) == before
+    pull(project, pull_spec(str(v2)), force=True)
+    assert (consumer / "src/consumer/tidy/a.py").read_text() == "A = 2\n"
+
+
+def test_existing_files_not_from_a_pull_are_a_conflict(consumer, tmp_path):
+    (consumer / "src/consumer/tidy").mkdir()
+    (consumer / "src/consumer/tidy/a.py").write_text("handwritten\n")
+    before = snapshot(consumer)
+    proc = doit(consumer, "pull", f"--source={_version(tmp_path, '1.0', {'a.py': 'A = 1'})}", check=False)
+    assert proc.returncode != 0 and "not installed by a pull" in proc.stdout
+    assert snapshot(consumer) == before
+    doit(consumer, "pull", f"--source={tmp_path / 'tidy-1.0.tar.gz'}", "--force")
+    assert (consumer / "src/consumer/tidy/a.py").read_text() == "A = 1"
+
+
+def test_another_pulls_files_are_not_taken_over(consumer, tmp_path):
+    project = load_project(consumer)
+    pull(project, pull_spec(str(CLEANING)))
+    other = make_tar(tmp_path / "other-1.0.tar.gz", [
+        *sdist_entries("other", "1.0"), ("other-1.0/other/config/parameters_cleaning.yml", b"x: 1\n")])
+    with pytest.raises(ConflictError, match=r"conf/base/parameters_cleaning.yml \(installed by cleaning\)"):
+        pull(project, pull_spec(str(other)))
+
+
+def test_failed_download_changes_nothing(consumer):
+    before = snapshot(consumer)
+    with pytest.raises(SourceError):
+        pull(load_project(consumer), pull_spec("memory://nowhere/x.tar.gz"))
+    assert snapshot(consumer) == before
+
+
+# -- doit wiring -----------------------------------------------------------------------------
+
+
+def test_list_info_and_the_compile_task_order(consumer):
+    (consumer / "pyproject.toml").write_text((consumer / "pyproject.toml").read_text().replace("compile = false\n", ""))
+    add_manifest(consumer, f'[tool.kedro.micropkg.pull]\n"{CLEANING}" = {{}}\n"{SCORING}" = {{}}')
+    listed = doit(consumer, "list", "--all").stdout
+    assert f"pull:{CLEANING}" in listed and "pull:pip-compile" in listed
+    info = doit(consumer, "info", "pull:pip-compile").stdout
+    assert f"pull:{CLEANING}" in info and f"pull:{SCORING}" in info
+
+
+def test_empty_pull_manifest_is_a_friendly_message(consumer):
+    assert "Nothing to pull" in doit(consumer, "pull").stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--source=x.tar.gz", "--alias=bad-alias"], "not a valid Python package name"),
+    (["--alias=beta"], "need --source"),
+    (["--source=x.tar.gz", "--destination=../out"], "inside the project"),
+    (["--source=x.tar.gz", "--env=a/b"], "env 'a/b'"),
+])
+def test_bad_pull_options(consumer, args, message):
+    before = snapshot(consumer)
+    proc = doit(consumer, "pull", *args, check=False)
+    assert proc.returncode == 3 and proc.stderr.startswith("ERROR: ") and message in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert snapshot(consumer) == before
