@@ -1,0 +1,83 @@
+"""The final pip-compile task: real pip-compile against wheels built here, no index."""
+import subprocess
+import sys
+
+import pytest
+
+from conftest import add_manifest, clean_env, doit, make_tar, sdist_entries, snapshot
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory):
+    """Two tiny wheels, built here with flit_core, for pip-compile to resolve offline."""
+    root = tmp_path_factory.mktemp("wheelhouse")
+    for name, deps in [("alpha", ["beta>=1"]), ("beta", [])]:
+        src = root / f"src-{name}"
+        (src / name).mkdir(parents=True)
+        (src / name / "__init__.py").write_text('"""x"""\n__version__ = "1.0"\n')
+        (src / "pyproject.toml").write_text(
+            '[build-system]\nrequires = ["flit_core"]\nbuild-backend = "flit_core.buildapi"\n'
+            f'[project]\nname = "{name}"\nversion = "1.0"\ndescription = "x"\ndependencies = {deps!r}\n'.replace("'", '"'))
+        proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+                               "-w", str(root / "wheels"), str(src)], env=clean_env(), capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+    return root / "wheels"
+
+
+def offline(wheelhouse):
+    return clean_env(PIP_NO_INDEX="1", PIP_FIND_LINKS=str(wheelhouse))
+
+
+@pytest.fixture
+def compiling(consumer):
+    text = (consumer / "pyproject.toml").read_text().replace("compile = false\n", "")
+    (consumer / "pyproject.toml").write_text(text)
+    return consumer
+
+
+def test_pulls_chain_to_pip_compile_which_reruns_only_when_requirements_in_changes(compiling, wheelhouse, tmp_path):
+    sdist = make_tar(tmp_path / "tidy-1.0.tar.gz", sdist_entries("tidy", "1.0", requires=("alpha>=1",)))
+    add_manifest(compiling, f'[tool.kedro.micropkg.pull]\n"{sdist}" = {{}}')
+    out = doit(compiling, "pull", env=offline(wheelhouse)).stdout
+    assert out.index(f"pull:{sdist}") < out.index("pull:pip-compile")
+    compiled = (compiling / "requirements.txt").read_text()
+    assert "alpha==1.0" in compiled and "beta==1.0" in compiled and "find-links" not in compiled
+    again = doit(compiling, "pull", env=offline(wheelhouse)).stdout
+    assert ".  pull:pip-compile" not in again and "-- pull:pip-compile" in again
+    with (compiling / "requirements.in").open("a") as fh:
+        fh.write("beta\n")
+    assert ".  pull:pip-compile" in doit(compiling, "pull", env=offline(wheelhouse)).stdout
+
+
+def test_compile_failure_reports_pips_error_lines_and_keeps_the_old_output(compiling, wheelhouse, tmp_path):
+    sdist = make_tar(tmp_path / "tidy-1.0.tar.gz", sdist_entries("tidy", "1.0", requires=("gamma>=1",)))
+    (compiling / "requirements.txt").write_text("# old\n")
+    add_manifest(compiling, f'[tool.kedro.micropkg.pull]\n"{sdist}" = {{}}')
+    proc = doit(compiling, "pull", env=offline(wheelhouse), check=False)
+    assert proc.returncode == 1
+    assert "ERROR: Could not find a version that satisfies the requirement gamma>=1" in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert (compiling / "requirements.txt").read_text() == "# old\n"
+    assert not list(compiling.glob(".requirements.*"))
+
+
+def test_compile_command_is_configurable(consumer, tmp_path):
+    script = tmp_path / "fake_compile.py"
+    script.write_text("import sys; out = sys.argv[sys.argv.index('--output-file') + 1]\n"
+                      "open(out, 'w').write('compiled by fake from ' + sys.argv[1])\n")
+    text = (consumer / "pyproject.toml").read_text().replace(
+        "compile = false", f'compile = ["{sys.executable}", "{script}"]')
+    (consumer / "pyproject.toml").write_text(text)
+    sdist = make_tar(tmp_path / "tidy-1.0.tar.gz", sdist_entries("tidy", "1.0", requires=("alpha",)))
+    doit(consumer, "pull", f"--source={sdist}")
+    assert (consumer / "requirements.txt").read_text() == "compiled by fake from requirements.in"
+
+
+def test_bad_compile_setting(consumer):
+    text = (consumer / "pyproject.toml").read_text().replace("compile = false", "compile = 3")
+    (consumer / "pyproject.toml").write_text(text)
+    add_manifest(consumer, '[tool.kedro.micropkg.pull]\n"x.tar.gz" = {}')
+    before = snapshot(consumer)
+    proc = doit(consumer, "pull", check=False)
+    assert proc.returncode == 3 and "compile must be a command string" in proc.stderr
+    assert snapshot(consumer) == before
