@@ -29,7 +29,8 @@ class LockEntry:
     alias: str = ""
     destination: str = ""
     env: str = "base"
-    requirements: tuple[str, ...] = ()
+    requirements: tuple[str, ...] = ()  # what the micro-package requires (its PKG-INFO)
+    added: tuple[str, ...] = ()  # the lines its pulls appended to requirements.in
     files: dict[str, str] = field(default_factory=dict)  # project-relative path -> sha256
 
 
@@ -45,6 +46,7 @@ def read_lock(path: Path) -> dict[str, LockEntry]:
         for raw in data.get("micropkg", []):
             raw = dict(raw)
             raw["requirements"] = tuple(raw.get("requirements", ()))
+            raw["added"] = tuple(raw.get("added", ()))
             entry = LockEntry(**raw)
             entries[entry.module] = entry
         return entries

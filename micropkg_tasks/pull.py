@@ -75,7 +75,8 @@ def _install(project: Project, spec: PullSpec, sdist, plan, archive_sha: str, fo
     new_entry = LockEntry(
         module=plan.module, source=spec.source, sha256=archive_sha, name=sdist.name, version=sdist.version,
         alias=spec.alias or "", destination=spec.destination or "", env=spec.env,
-        requirements=tuple(sorted(set(entry.requirements if entry else ()) | set(added))),
+        requirements=tuple(sdist.requirements),
+        added=tuple(sorted(set(entry.added if entry else ()) | set(added))),
         files=plan_hashes,
     )
     if entry == new_entry and not changes and not deletes:

@@ -30,12 +30,29 @@ class StateFile(os.PathLike):
         if not state.is_dir():
             state.mkdir(parents=True, exist_ok=True)
             (state / ".gitignore").write_text("*\n")
+        _set_aside_if_corrupt(Path(self.relpath))
         return self.relpath
 
     def __str__(self) -> str:
         return self.relpath
 
     __repr__ = __str__
+
+
+def _set_aside_if_corrupt(db: Path) -> None:
+    """A database that is not SQLite would stop every doit command with a traceback; move it
+    aside instead. doit then runs each task once: packaging rebuilds identical sdists and
+    pulls find their files already installed (micropkg.lock), so nothing is lost."""
+    try:
+        with db.open("rb") as fh:
+            header = fh.read(16)
+    except FileNotFoundError:
+        return
+    if header and header != b"SQLite format 3\x00":
+        aside = db.with_name(f"{db.name}.corrupt")
+        os.replace(db, aside)
+        print(f"micropkg: {db} was corrupt; moved it to {aside}. Every task runs once to rebuild it.",
+              file=sys.stderr)
 
 
 DOIT_CONFIG = {
@@ -134,6 +151,21 @@ PULL_PARAMS = [
 ]
 
 
+def _recover(project: Project) -> None:
+    """Finish or roll back a pull a crash interrupted, whatever doit command runs next."""
+    from .transaction import JOURNAL
+
+    state = project.state_dir
+    if (state / JOURNAL).exists() or (state.is_dir() and any(state.glob("tx-*"))):
+        from .fsutil import project_lock
+        from .transaction import recover
+
+        with project_lock(project.state_dir):
+            message = recover(project)
+        if message:
+            print(f"micropkg: {message}", file=sys.stderr)
+
+
 def pull_action(project: Project, spec: manifest.PullSpec, force: bool) -> TaskFailed | None:
     from .pull import pull
 
@@ -220,6 +252,7 @@ def task_pull(source: str, alias: str, env: str, destination: str, fs_args: str,
 
     try:
         project = _project()
+        _recover(project)
         if source:
             specs = [manifest.pull_spec(source, alias=alias or None, env=env or None,
                                         destination=destination or None, fs_args=fs_args or None)]

@@ -7,6 +7,7 @@ clean-up of a committed one. Renames are atomic, so every file is always whole.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import signal
 import uuid
 from pathlib import Path
 
+from .errors import MicropkgError
 from .fsutil import atomic_write_bytes
 from .project import Project
 
@@ -22,12 +24,14 @@ _steps = 0
 
 
 def _step() -> None:
-    """A point between two file operations. The fault-injection tests set
-    MICROPKG_KILL_AT=N to SIGKILL the process at the N-th point."""
+    """A point between two file operations. The fault-injection tests set MICROPKG_KILL_AT=N
+    to SIGKILL the process at the N-th point, or MICROPKG_FAIL_AT=N to meet a full disk there."""
     global _steps
     _steps += 1
     if os.environ.get("MICROPKG_KILL_AT") == str(_steps):
         os.kill(os.getpid(), signal.SIGKILL)
+    if os.environ.get("MICROPKG_FAIL_AT") == str(_steps):
+        raise OSError(errno.ENOSPC, "No space left on device (injected)")
 
 
 def _fsync_dir(path: Path) -> None:
@@ -39,7 +43,18 @@ def _fsync_dir(path: Path) -> None:
 
 
 def apply(project: Project, writes: dict[str, bytes], deletes: list[str]) -> None:
-    """Write ``writes`` (project-relative path -> bytes) and delete ``deletes``, atomically."""
+    """Write ``writes`` (project-relative path -> bytes) and delete ``deletes``, atomically.
+    An error half-way (full disk, permissions, a folder where a file should go) rolls back
+    what was done and becomes a one-line MicropkgError."""
+    try:
+        _apply(project, writes, deletes)
+    except OSError as exc:
+        recover(project)
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise MicropkgError(f"could not apply the pull: {exc.strerror or exc}{where}; the project was left as it was") from None
+
+
+def _apply(project: Project, writes: dict[str, bytes], deletes: list[str]) -> None:
     state = project.state_dir
     state.mkdir(parents=True, exist_ok=True)
     tx = state / f"tx-{uuid.uuid4().hex}"
@@ -71,8 +86,11 @@ def apply(project: Project, writes: dict[str, bytes], deletes: list[str]) -> Non
     _step()
     journal["state"] = "committed"
     atomic_write_bytes(state / JOURNAL, json.dumps(journal).encode())
-    _step()
-    _finish(project, journal)
+    try:  # the pull is complete from here on; clean-up left undone is finished by ``recover``
+        _step()
+        _finish(project, journal)
+    except OSError:
+        pass
 
 
 def _finish(project: Project, journal: dict) -> None:

@@ -149,7 +149,7 @@ def test_repull_is_a_noop_and_doit_does_not_rerun(consumer, tmp_path):
     assert snapshot(consumer) == before
     lock = (consumer / "micropkg.lock").read_text()
     assert f'sha256 = "{hashlib.sha256(sdist.read_bytes()).hexdigest()}"' in lock
-    assert '"src/consumer/tidy/a.py" = "' in lock and 'requirements = ["pyyaml"]' in lock
+    assert '"src/consumer/tidy/a.py" = "' in lock and 'requirements = ["pyyaml"]' in lock and 'added = ["pyyaml"]' in lock
 
 
 def test_upgrade_replaces_files_and_removes_dropped_ones_then_downgrade(consumer, tmp_path):

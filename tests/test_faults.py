@@ -1,0 +1,144 @@
+"""Faults and concurrency: a pull killed or failing at every point between two file operations,
+a package run killed mid-write, corrupt state files, and two runs at once."""
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+
+import pytest
+
+from conftest import add_manifest, clean_env, copy_tree, doit, make_tar, sdist_entries, snapshot
+
+
+def _versions(tmp_path):
+    tests = {"__init__.py": "", "test_a.py": "from tidy import a\n"}
+    v1 = make_tar(tmp_path / "tidy-1.0.tar.gz", sdist_entries(
+        "tidy", "1.0", ("pyyaml",), files={"a.py": "A = 1\n", "gone.py": "G = 1\n",
+                                           "config/parameters_tidy.yml": "a: 1\n"}, tests=tests))
+    v2 = make_tar(tmp_path / "tidy-2.0.tar.gz", sdist_entries(
+        "tidy", "2.0", ("pyyaml", "attrs"), files={"a.py": "A = 2\n", "new/b.py": "B = 2\n",
+                                                   "config/parameters_tidy.yml": "a: 2\n"}, tests=tests))
+    return v1, v2
+
+
+@pytest.mark.parametrize("mode", ["MICROPKG_KILL_AT", "MICROPKG_FAIL_AT"])
+def test_upgrade_interrupted_at_every_point_is_before_or_after(consumer, tmp_path, mode):
+    v1, v2 = _versions(tmp_path)
+    doit(consumer, "pull", f"--source={v1}")
+    pristine = tmp_path / "pristine"
+    copy_tree(consumer, pristine)
+    before = snapshot(consumer)
+    doit(consumer, "pull", f"--source={v2}")
+    after = snapshot(consumer)
+    point, outcomes = 0, []
+    while True:
+        point += 1
+        shutil.rmtree(consumer)
+        copy_tree(pristine, consumer)
+        proc = doit(consumer, "pull", f"--source={v2}", env=clean_env(**{mode: str(point)}), check=False)
+        if proc.returncode == 0:
+            break
+        if mode == "MICROPKG_KILL_AT":
+            assert proc.returncode == -signal.SIGKILL
+            doit(consumer, "list")  # the next doit command finishes or rolls back the pull
+        else:  # the failure is met and rolled back in the same run, with one clear line
+            assert "No space left on device (injected)" in proc.stdout and "Traceback" not in proc.stdout
+        state = snapshot(consumer)
+        assert state in (before, after), f"mixed state after a fault at point {point}"
+        outcomes.append(state == after)
+        assert not list((consumer / ".micropkg").glob("tx-*")) and not (consumer / ".micropkg/journal.json").exists()
+        doit(consumer, "pull", f"--source={v2}")
+        assert snapshot(consumer) == after  # and a plain re-run completes the upgrade
+    assert point > 10  # every point between file operations was exercised, not a sample
+    assert snapshot(consumer) == after
+    if mode == "MICROPKG_FAIL_AT":
+        assert not any(outcomes)
+
+
+def test_a_folder_where_a_file_must_go_rolls_back(consumer, tmp_path):
+    v1, _ = _versions(tmp_path)
+    (consumer / "tests/tidy").mkdir(parents=True)
+    (consumer / "src/consumer/tidy").write_text("a file where the package folder must go\n")
+    before = snapshot(consumer)
+    proc = doit(consumer, "pull", f"--source={v1}", check=False)
+    assert proc.returncode == 1 and "could not apply the pull" in proc.stdout
+    assert "the project was left as it was" in proc.stdout and "Traceback" not in proc.stdout
+    assert snapshot(consumer) == before
+
+
+def test_package_killed_mid_write_never_leaves_a_truncated_tarball(acme):
+    big = acme / "src/acme/pipelines/cleaning/big.bin"
+    big.write_bytes(bytes(range(256)) * (80 * 4096))  # ~80 MiB: the write takes a while
+    add_manifest(acme, '[tool.kedro.micropkg.package]\n"pipelines.cleaning" = {}')
+    proc = subprocess.Popen([sys.executable, "-m", "doit", "package"], cwd=acme, env=clean_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not list((acme / "dist").glob(".cleaning-*.tmp")):
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    target = acme / "dist" / "cleaning-0.3.1.tar.gz"
+    if target.exists():  # only ever a complete archive under the final name
+        with tarfile.open(target) as tar:
+            assert len(tar.getmembers()) > 5
+    doit(acme, "package")
+    with tarfile.open(target) as tar:
+        assert "cleaning-0.3.1/cleaning/big.bin" in tar.getnames()
+
+
+def test_corrupt_doit_database_is_set_aside_with_a_message(acme):
+    add_manifest(acme, '[tool.kedro.micropkg.package]\n"pipelines.scoring" = {}')
+    doit(acme, "package")
+    tarball = (acme / "dist/scoring-0.1.tar.gz").read_bytes()
+    (acme / ".micropkg/doit.db").write_bytes(b"this is not sqlite")
+    proc = doit(acme, "package")
+    assert "doit.db was corrupt; moved it to" in proc.stderr and "Traceback" not in proc.stderr
+    assert (acme / "dist/scoring-0.1.tar.gz").read_bytes() == tarball
+    assert ".  package:pipelines.scoring" not in doit(acme, "package").stdout
+
+
+def test_corrupt_or_deleted_lock(consumer, tmp_path):
+    v1, _ = _versions(tmp_path)
+    doit(consumer, "pull", f"--source={v1}")
+    good = (consumer / "micropkg.lock").read_text()
+    (consumer / "micropkg.lock").write_text("[[micropkg]\nbroken")
+    proc = doit(consumer, "pull", f"--source={v1}", check=False)
+    assert proc.returncode == 1 and "micropkg.lock is corrupt" in proc.stdout and "Traceback" not in proc.stdout
+    (consumer / "micropkg.lock").unlink()  # the way back: delete it and pull again
+    doit(consumer, "pull", f"--source={v1}")
+    relocked = (consumer / "micropkg.lock").read_text()
+    assert relocked == good.replace('added = ["pyyaml"]', "added = []")  # requirements.in had them already
+
+
+def test_two_pulls_at_once_both_finish_and_lose_nothing(consumer, tmp_path):
+    v1, _ = _versions(tmp_path)
+    other = make_tar(tmp_path / "other-1.0.tar.gz", sdist_entries("other", "1.0", ("attrs",)))
+    procs = [subprocess.Popen([sys.executable, "-m", "doit", "pull", f"--source={src}"], cwd=consumer,
+                              env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for src in (v1, other)]
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, out + err
+    lock = (consumer / "micropkg.lock").read_text()
+    assert 'module = "tidy"' in lock and 'module = "other"' in lock
+    req = (consumer / "requirements.in").read_text()
+    assert "pyyaml" in req and "attrs" in req
+    assert (consumer / "src/consumer/other/__init__.py").is_file() and (consumer / "src/consumer/tidy/a.py").is_file()
+
+
+def test_two_package_runs_at_once(acme):
+    add_manifest(acme, '[tool.kedro.micropkg.package]\n"pipelines.cleaning" = {}\n"pipelines.scoring" = {}')
+    procs = [subprocess.Popen([sys.executable, "-m", "doit", "package"], cwd=acme, env=clean_env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, out + err
+    built = {p.name: p.read_bytes() for p in (acme / "dist").iterdir()}
+    assert sorted(built) == ["cleaning-0.3.1.tar.gz", "scoring-0.1.tar.gz"]
+    shutil.rmtree(acme / "dist")
+    doit(acme, "forget")
+    doit(acme, "package")
+    assert {p.name: p.read_bytes() for p in (acme / "dist").iterdir()} == built
+    assert ".  " not in doit(acme, "package").stdout
