@@ -12,12 +12,8 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).parent
-SHARED = Path(os.environ.get("MICROPKG_SHARED", HERE.parent.parent / "shared"))
-FIXTURES = SHARED / "fixtures"
-if not FIXTURES.is_dir():  # the copy bundled with the repository (examples/) serves too
-    FIXTURES = HERE.parent / "examples"
-ACME = FIXTURES / "acme-project"
-KEDRO_SDISTS = FIXTURES / "kedro-0.19.15"
+ACME = HERE / "fixtures" / "acme-project"  # a pristine copy of shared/fixtures/acme-project
+KEDRO_SDISTS = HERE.parent / "examples" / "kedro-0.19.15"  # made by Kedro 0.19.15 from it
 
 
 def clean_env(**extra: str) -> dict[str, str]:
