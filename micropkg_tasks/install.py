@@ -45,7 +45,7 @@ def _read(path: Path, rename: tuple[str, str] | None) -> bytes:
     if rename and path.suffix == ".py":
         try:
             return rename_module(raw.decode("utf-8"), *rename).encode("utf-8")
-        except Exception:  # not parseable: install it as it came, unrewritten
+        except (SyntaxError, UnicodeDecodeError, ValueError):  # not Python 3: installed as it came
             return raw
     return raw
 

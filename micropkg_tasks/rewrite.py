@@ -1,44 +1,39 @@
 """Rename a module prefix in Python source: imports of every form, attribute chains and dotted
-string references (``mock.patch("pkg.mod.attr")``), keeping formatting and comments (libcst).
+string references (``mock.patch("pkg.mod.attr")``).
 
-The rename is purely syntactic: ``old`` and ``new`` are dotted module names, matched only at
-dot boundaries, so ``cleaning_extra`` is never touched when renaming ``cleaning``.
+The stdlib parser (C, fast) finds *where* the names are; the edit is a splice of exactly those
+bytes, so formatting, comments and everything else survive untouched. ``old`` and ``new`` are
+dotted module names matched only at dot boundaries: renaming ``cleaning`` never touches
+``cleaning_extra``. Relative imports are left alone: they stay right wherever the package goes.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import ast
+import re
 
-if TYPE_CHECKING:  # libcst is heavy: imported only when a file really needs rewriting
-    import libcst as cst
+Edit = tuple[int, int, str]  # byte offsets [start, end) in the UTF-8 source, replacement text
 
 
 def rename_module(source: str, old: str, new: str) -> str:
-    """``source`` with the module ``old`` (and its sub-modules) renamed to ``new``."""
+    """``source`` with the module ``old`` (and its sub-modules) renamed to ``new``.
+    Raises SyntaxError when ``source`` is not Python."""
     if old == new or old.rpartition(".")[2] not in source:  # cheap test before parsing
         return source
-    import libcst as cst
-
-    tree = cst.parse_module(source)
-    return tree.visit(_Renamer(cst, old, new, _binds_root(cst, tree, old))).code
-
-
-def _dotted(node) -> str | None:
-    import libcst as cst
-
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        left = _dotted(node.value)
-        return None if left is None else f"{left}.{node.attr.value}"
-    return None
+    tree = ast.parse(source)
+    data = source.encode("utf-8")
+    offsets = _line_offsets(data)
+    edits = list(_edits(tree, data, offsets, old, new))
+    for start, end, text in sorted(edits, reverse=True):
+        data = data[:start] + text.encode("utf-8") + data[end:]
+    return data.decode("utf-8")
 
 
-def _build(cst, dotted: str):
-    parts = dotted.split(".")
-    node = cst.Name(parts[0])
-    for part in parts[1:]:
-        node = cst.Attribute(value=node, attr=cst.Name(part))
-    return node
+def _line_offsets(data: bytes) -> list[int]:
+    offsets, pos = [0, 0], 0  # ast lines are 1-based
+    for line in data.splitlines(keepends=True):
+        pos += len(line)
+        offsets.append(pos)
+    return offsets
 
 
 def _swap(name: str | None, old: str, new: str) -> str | None:
@@ -47,84 +42,60 @@ def _swap(name: str | None, old: str, new: str) -> str | None:
     return None
 
 
-def _binds_root(cst, tree, old: str) -> bool:
-    """Whether a plain ``import old[.sub]`` (no ``as``) binds the chain ``old...`` in this module:
-    only then are attribute chains such as ``old.nodes.helper`` references to the module."""
-    found = False
-
-    class Finder(cst.CSTVisitor):
-        def visit_Import(self, node) -> None:
-            nonlocal found
-            for alias in node.names:
-                if alias.asname is None and _swap(_dotted(alias.name), old, old):
-                    found = True
-
-    tree.visit(Finder())
-    return found
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        left = _dotted(node.value)
+        return None if left is None else f"{left}.{node.attr}"
+    return None
 
 
-def _Renamer(cst, old: str, new: str, chains: bool):
+def _edits(tree: ast.AST, data: bytes, offsets: list[int], old: str, new: str):
+    def span(node) -> tuple[int, int]:
+        return offsets[node.lineno] + node.col_offset, offsets[node.end_lineno] + node.end_col_offset
+
     old_parent, _, old_leaf = old.rpartition(".")
     new_parent, _, new_leaf = new.rpartition(".")
+    nodes = list(ast.walk(tree))
+    # attribute chains ``old.x.y`` refer to the module only where a plain ``import old...`` binds them
+    chains = any(isinstance(n, ast.Import) and any(a.asname is None and _swap(a.name, old, old) for a in n.names)
+                 for n in nodes)
+    in_fstrings = {id(c) for n in nodes if isinstance(n, ast.JoinedStr) for c in ast.walk(n)}
 
-    class Renamer(cst.CSTTransformer):
-        def __init__(self) -> None:
-            super().__init__()
-            self.import_depth = 0
-
-        def visit_Import(self, node) -> None:
-            self.import_depth += 1
-
-        def visit_ImportFrom(self, node) -> None:
-            self.import_depth += 1
-
-        def leave_Import(self, original, updated):
-            self.import_depth -= 1
-            names = []
-            for alias in updated.names:
-                swapped = _swap(_dotted(alias.name), old, new)
-                names.append(alias.with_changes(name=_build(cst, swapped)) if swapped else alias)
-            return updated.with_changes(names=names)
-
-        def leave_ImportFrom(self, original, updated):
-            self.import_depth -= 1
-            if updated.relative or updated.module is None:
-                return updated
-            module = _dotted(updated.module)
-            swapped = _swap(module, old, new)
-            if swapped:
-                return updated.with_changes(module=_build(cst, swapped))
-            # ``from <old parent> import <old leaf> [as x]``: the module itself is imported.
-            if old_parent and module == old_parent and not isinstance(updated.names, cst.ImportStar):
-                if len(updated.names) == 1 and updated.names[0].name.value == old_leaf:
-                    alias = updated.names[0]
-                    bound = alias.asname.name.value if alias.asname else old_leaf
-                    asname = None if bound == new_leaf else cst.AsName(name=cst.Name(bound))
-                    if new_parent:
-                        return updated.with_changes(
-                            module=_build(cst, new_parent),
-                            names=[cst.ImportAlias(name=cst.Name(new_leaf), asname=asname)],
-                        )
-                    return cst.Import(names=[cst.ImportAlias(name=cst.Name(new_leaf), asname=asname)])
-            return updated
-
-        def leave_Attribute(self, original, updated):
-            if self.import_depth or not chains:
-                return updated
-            if _dotted(updated) == old:
-                return _build(cst, new)
-            if "." not in old and isinstance(updated.value, cst.Name) and updated.value.value == old:
-                return updated.with_changes(value=_build(cst, new))
-            return updated
-
-        def leave_SimpleString(self, original, updated):
-            prefix = updated.prefix.lower()
-            if "b" in prefix:
-                return updated
-            quote = updated.quote
-            body = updated.value[len(updated.prefix) + len(quote): len(updated.value) - len(quote)]
-            if body.startswith(old + ".") or (body == old and "." in old):
-                return updated.with_changes(value=f"{updated.prefix}{quote}{new}{body[len(old):]}{quote}")
-            return updated
-
-    return Renamer()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                swapped = _swap(alias.name, old, new)
+                start, end = span(alias)
+                if swapped and data[start:end].decode().startswith(alias.name):
+                    yield start, start + len(alias.name.encode()), swapped
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            start, end = span(node)
+            text = data[start:end].decode()
+            swapped = _swap(node.module, old, new)
+            match = re.match(r"from\s+", text)
+            if swapped and match and text[match.end():].startswith(node.module):
+                at = start + match.end()
+                yield at, at + len(node.module.encode()), swapped
+            elif old_parent and node.module == old_parent and len(node.names) == 1 and node.names[0].name == old_leaf:
+                # ``from <old parent> import <old leaf> [as x]``: the module itself is imported
+                bound = node.names[0].asname or old_leaf
+                as_part = "" if bound == new_leaf else f" as {bound}"
+                yield start, end, (f"from {new_parent} import {new_leaf}{as_part}" if new_parent
+                                   else f"import {new_leaf}{as_part}")
+        elif isinstance(node, ast.Attribute) and chains:
+            if "." in old and _dotted(node) == old:
+                yield (*span(node), new)
+            elif "." not in old and isinstance(node.value, ast.Name) and node.value.id == old:
+                yield (*span(node.value), new)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in in_fstrings:
+            value = node.value
+            if not (value.startswith(old + ".") or (value == old and "." in old)):
+                continue
+            start, end = span(node)
+            literal = data[start:end].decode()
+            match = re.match(r"([rRuU]?)('''|\"\"\"|'|\")", literal)
+            if match and literal[match.end():len(literal) - len(match.group(2))] == value:  # one plain literal
+                at = start + match.end()
+                yield at, at + len(value.encode()), new + value[len(old):]

@@ -42,7 +42,11 @@ class Member:
         if self.rename and self.name.endswith(".py"):
             from .rewrite import rename_module
 
-            return rename_module(raw.decode("utf-8"), *self.rename).encode("utf-8")
+            try:
+                return rename_module(raw.decode("utf-8"), *self.rename).encode("utf-8")
+            except (SyntaxError, UnicodeDecodeError) as exc:
+                line = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+                raise PackageError(f"{self.path}: cannot rewrite its imports, it is not valid UTF-8 Python{line}") from None
         return raw
 
 

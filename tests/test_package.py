@@ -215,6 +215,7 @@ def test_invalid_toml_fails_before_anything_is_written(acme):
 @pytest.mark.parametrize("setup,message", [
     (lambda p: (p / "src/acme/__init__.py").write_text("x = 1\n"), "no __version__ in src/acme/pipelines/scoring/__init__.py nor in src/acme/__init__.py"),
     (lambda p: (p / "src/acme/pipelines/scoring/requirements.txt").write_text("ok\n-r other.txt\n"), "requirements.txt:2: '-r other.txt' is not a PEP 508 requirement"),
+    (lambda p: (p / "src/acme/pipelines/scoring/broken.py").write_text("import acme.pipelines.scoring.x\ndef (:\n"), "broken.py: cannot rewrite its imports, it is not valid UTF-8 Python (line 2)"),
 ])
 def test_bad_version_or_requirements_are_clear_errors(acme, setup, message):
     setup(acme)
