@@ -60,28 +60,39 @@ def walk_files(folder: Path) -> list[str]:
     return found
 
 
-@lru_cache(maxsize=None)
-def _conf_listing(conf_env: Path) -> tuple[str, ...]:
-    return tuple(walk_files(conf_env))
-
-
-def is_parameter_file(rel: str, name: str) -> bool:
-    """Kedro's four patterns, relative to ``conf/<env>``, restricted as Kedro's MANIFEST.in did
-    (some part of the path starts with ``parameters``), and never a catalog or credentials file.
+def parameter_names(rel: str) -> set[str]:
+    """The micro-package names whose parameters ``rel`` (relative to ``conf/<env>``) is: Kedro's
+    four patterns, restricted as Kedro's MANIFEST.in did (some part of the path starts with
+    ``parameters``), and never a catalog or credentials file.
 
     1. ``**/parameters_<name>.yml``   2. ``**/<name>/**/*``
     3. ``parameters*/**/<name>.yml``  4. ``parameters*/**/<name>/**/*``
     """
-    parts = PurePosixPath(rel).parts
+    parts = rel.split("/")
     filename, folders = parts[-1], parts[:-1]
     if filename.startswith(NEVER_PACKAGED) or not any(p.startswith("parameters") for p in parts):
-        return False
-    under_parameters = bool(folders) and folders[0].startswith("parameters")
-    return (
-        filename == f"parameters_{name}.yml"
-        or name in folders
-        or (under_parameters and filename == f"{name}.yml")
-    )
+        return set()
+    names = set(folders)  # patterns 2 and 4
+    if filename.startswith("parameters_") and filename.endswith(".yml"):
+        names.add(filename[len("parameters_"):-len(".yml")])  # pattern 1
+    if folders and folders[0].startswith("parameters") and filename.endswith(".yml"):
+        names.add(filename[:-len(".yml")])  # pattern 3
+    return names
+
+
+def is_parameter_file(rel: str, name: str) -> bool:
+    return name in parameter_names(rel)
+
+
+@lru_cache(maxsize=None)
+def _conf_index(conf_env: Path) -> dict[str, tuple[str, ...]]:
+    """name -> its parameter files in one env, from one walk: collecting N micro-packages stays
+    linear in the number of files, not N times it."""
+    index: dict[str, list[str]] = {}
+    for rel in walk_files(conf_env):
+        for name in parameter_names(rel):
+            index.setdefault(name, []).append(rel)
+    return {name: tuple(rels) for name, rels in index.items()}
 
 
 def rename_config(rel: str, name: str, alias: str | None) -> str:
@@ -128,21 +139,21 @@ def collect(project: Project, spec: PackageSpec) -> MicroPackage:
     if spec.env != "base" and not conf_env.is_dir():
         raise PackageError(f"{where}: env {spec.env!r} has no folder {project.rel(conf_env)}")
     leaf = module_parts[-1]
-    config = [
-        (project.rel(conf_env / rel), rename_config(rel, leaf, spec.alias))
-        for rel in _conf_listing(conf_env)
-        if is_parameter_file(rel, leaf)
-    ]
+    conf_prefix = project.rel(conf_env)  # paths are joined as strings: one parse per folder, not per file
+    config = [(f"{conf_prefix}/{rel}", rename_config(rel, leaf, spec.alias))
+              for rel in _conf_index(conf_env).get(leaf, ())]
     tests_dir = project.tests_root().joinpath(*module_parts)
-    tests = [(project.rel(tests_dir / rel), rel) for rel in walk_files(tests_dir)]
+    tests_prefix = project.rel(tests_dir)
+    tests = [(f"{tests_prefix}/{rel}", rel) for rel in walk_files(tests_dir)]
 
     name = spec.name
+    code_prefix = project.rel(folder)
     destination = spec.destination or DEFAULT_DESTINATION
     return MicroPackage(
         spec=spec,
         name=name,
         version=version,
-        code=tuple((project.rel(folder / rel), rel) for rel in code),
+        code=tuple((f"{code_prefix}/{rel}", rel) for rel in code),
         config=tuple(config),
         tests=tuple(tests),
         version_file=project.rel(version_file),

@@ -23,17 +23,6 @@ class InstallPlan:
     files: dict[str, bytes]
 
 
-@dataclass(frozen=True)
-class Changes:
-    writes: dict[str, bytes]
-    deletes: tuple[str, ...]
-    conflicts: tuple[str, ...]
-
-    @property
-    def empty(self) -> bool:
-        return not self.writes and not self.deletes
-
-
 def target_module(spec: PullSpec, package: str) -> str:
     """The module path, under the project package, that a pull of ``package`` lands at."""
     dest = spec.destination.split("/") if spec.destination else []

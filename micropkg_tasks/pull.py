@@ -113,3 +113,29 @@ def is_installed(project: Project, spec: PullSpec) -> bool:
         return False
     entry = _lock_by_source(project.lock_path, (st.st_mtime_ns, st.st_size)).get(spec.source)
     return entry is not None and all((project.root / path).is_file() for path in entry.files)
+
+
+def unpull(project: Project, source: str, dryrun: bool = False) -> list[str]:
+    """Remove what the pull of ``source`` installed (``doit clean pull:<source>``), atomically.
+    Files changed since the pull are kept and named; requirements.in is left as it is."""
+    with project_lock(project.state_dir):
+        transaction.recover(project)
+        entries = read_lock(project.lock_path)
+        entry = next((e for e in entries.values() if e.source == source), None)
+        if entry is None:
+            return [f"{source}: nothing recorded in {project.lock_path.name}, nothing to remove"]
+        current = _current(project, entry.files)
+        deletes = sorted(p for p, sha in entry.files.items() if current[p] == sha)
+        kept = sorted(p for p, sha in entry.files.items() if current[p] not in (None, sha))
+        messages = [f"{'would remove' if dryrun else 'removed'} {entry.name} {entry.version} from "
+                    f"{project.package_name}.{entry.module} ({len(deletes)} files)"]
+        if kept:
+            messages.append(f"kept {len(kept)} file(s) changed since the pull: {', '.join(kept)}")
+        if dryrun:
+            return messages
+        rest = {m: e for m, e in entries.items() if m != entry.module}
+        writes = {project.rel(project.lock_path): render_lock(rest).encode("utf-8")} if rest else {}
+        if not rest and project.lock_path.exists():
+            deletes.append(project.rel(project.lock_path))
+        transaction.apply(project, writes, deletes)
+        return messages

@@ -16,11 +16,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from .errors import ManifestError, SourceError
+from .fsutil import CHUNK
 from .manifest import PullSpec
 from .project import Project
 
 MAX_ARCHIVE = 512 << 20
-CHUNK = 1 << 20
 DEFAULT_INDEX = "https://pypi.org/simple"
 SDIST_SUFFIXES = (".tar.gz", ".tgz")
 

@@ -62,13 +62,16 @@ DOIT_CONFIG = {
     "default_tasks": ["package"],
 }
 
+def _option(name: str, help: str, long: str | None = None, kind: type = str) -> dict:
+    """A doit creator parameter: ``--<long>``, empty (or False) when not given."""
+    return {"name": name, "long": long or name, "type": kind, "default": False if kind is bool else "", "help": help}
+
+
 PACKAGE_PARAMS = [
-    {"name": "micropkg", "long": "micropkg", "type": str, "default": "",
-     "help": "module path to package ad hoc, e.g. pipelines.cleaning (instead of the manifest)"},
-    {"name": "alias", "long": "alias", "type": str, "default": "", "help": "name to publish the micro-package under"},
-    {"name": "env", "long": "env", "type": str, "default": "", "help": "conf/<env> to take parameters from (base)"},
-    {"name": "destination", "long": "destination", "type": str, "default": "",
-     "help": "folder for the sdist, relative to the project (dist)"},
+    _option("micropkg", "module path to package ad hoc, e.g. pipelines.cleaning (instead of the manifest)"),
+    _option("alias", "name to publish the micro-package under"),
+    _option("env", "conf/<env> to take parameters from (base)"),
+    _option("destination", "folder for the sdist, relative to the project (dist)"),
 ]
 
 
@@ -138,16 +141,12 @@ def task_package(micropkg: str, alias: str, env: str, destination: str):
 # -- pull ------------------------------------------------------------------------------------
 
 PULL_PARAMS = [
-    {"name": "source", "long": "source", "type": str, "default": "",
-     "help": "sdist to pull ad hoc: a path, an fsspec URL or a requirement (write --source=name==1.0)"},
-    {"name": "alias", "long": "alias", "type": str, "default": "", "help": "name to install the micro-package under"},
-    {"name": "env", "long": "env", "type": str, "default": "", "help": "conf/<env> to put parameters in (base)"},
-    {"name": "destination", "long": "destination", "type": str, "default": "",
-     "help": "location under the project package, e.g. pipelines"},
-    {"name": "fs_args", "long": "fs-args", "type": str, "default": "",
-     "help": "YAML file of fsspec storage options (credentials, client_kwargs, headers)"},
-    {"name": "force", "long": "force", "type": bool, "default": False,
-     "help": "replace files changed since the last pull (or not installed by a pull)"},
+    _option("source", "sdist to pull ad hoc: a path, an fsspec URL or a requirement (write --source=name==1.0)"),
+    _option("alias", "name to install the micro-package under"),
+    _option("env", "conf/<env> to put parameters in (base)"),
+    _option("destination", "location under the project package, e.g. pipelines"),
+    _option("fs_args", "YAML file of fsspec storage options (credentials, client_kwargs, headers)", long="fs-args"),
+    _option("force", "replace files changed since the last pull (or not installed by a pull)", kind=bool),
 ]
 
 
@@ -175,6 +174,16 @@ def pull_action(project: Project, spec: manifest.PullSpec, force: bool) -> TaskF
     except MicropkgError as exc:
         return TaskFailed(str(exc))
     return None
+
+
+def unpull_action(project: Project, spec: manifest.PullSpec, dryrun: bool) -> None:
+    from .pull import unpull
+
+    try:
+        for line in unpull(project, spec.source, dryrun):
+            print(line)
+    except MicropkgError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
 
 
 def pulled(project: Project, spec: manifest.PullSpec) -> bool:
@@ -232,6 +241,7 @@ def pull_tasks(project: Project, specs: list[manifest.PullSpec], force: bool, co
             "actions": [(pull_action, [project, spec, force])],
             "file_dep": file_dep,
             "uptodate": [config_changed(spec.as_dict()), (pulled, [project, spec]), not force],
+            "clean": [(unpull_action, [project, spec])],
             "verbosity": 2,
         }
     if command:

@@ -1,5 +1,4 @@
 """`doit package` driven as a user would: a real doit process on a copy of the acme project."""
-import io
 import os
 import shutil
 import subprocess
@@ -85,6 +84,12 @@ def test_one_changed_file_rebuilds_that_micropackage_alone(packaged, change):
     change(packaged)
     assert ran(doit(packaged, "package")) == ["package:pipelines.cleaning"]
     assert ran(doit(packaged, "package")) == []
+
+
+def test_one_subtask_can_be_run_alone(acme):
+    add_manifest(acme, MANIFEST)
+    assert ran(doit(acme, "package:pipelines.scoring")) == ["package:pipelines.scoring"]
+    assert sorted(p.name for p in (acme / "dist").iterdir()) == ["scoring-0.1.tar.gz"]
 
 
 def test_changing_an_entry_rebuilds_it_alone(packaged):

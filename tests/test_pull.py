@@ -1,7 +1,6 @@
 """`doit pull` into a consumer project: Kedro's layout, import rewriting, requirements, the lock
 (re-pull, upgrade, conflicts, --force) and all-or-nothing application."""
 import hashlib
-import shutil
 import subprocess
 import sys
 
@@ -80,6 +79,12 @@ def test_our_sdist_round_trips_with_alias_destination_and_env(acme, tmp_path, al
                           cwd=consumer, env=clean_env(PYTHONPATH=f"{consumer / 'src'}:{stub.parent}"),
                           capture_output=True, text=True)
     assert proc.returncode == 0 and "2 passed" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_tests_go_to_src_tests_where_the_project_keeps_them_there(tmp_path):
+    consumer = make_consumer(tmp_path / "old", tests="src/tests")
+    pull(load_project(consumer), pull_spec(str(CLEANING)))
+    assert (consumer / "src/tests/cleaning/test_nodes.py").is_file() and not (consumer / "tests").exists()
 
 
 def test_sdist_without_tests_or_config(consumer, tmp_path):
@@ -235,3 +240,22 @@ def test_bad_pull_options(consumer, args, message):
     assert proc.returncode == 3 and proc.stderr.startswith("ERROR: ") and message in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert snapshot(consumer) == before
+
+
+def test_clean_uninstalls_unchanged_files_and_keeps_edited_ones(consumer, tmp_path):
+    sdist = _version(tmp_path, "1.0", {"a.py": "A = 1\n", "b.py": "B = 1\n"})
+    add_manifest(consumer, f'[tool.kedro.micropkg.pull]\n"{sdist}" = {{}}')
+    pristine = snapshot(consumer)
+    doit(consumer, "pull")
+    dry = doit(consumer, "clean", "-n", f"pull:{sdist}").stdout
+    assert "would remove tidy 1.0" in dry and (consumer / "src/consumer/tidy/a.py").exists()
+    (consumer / "src/consumer/tidy/b.py").write_text("B = 'mine'\n")
+    out = doit(consumer, "clean", f"pull:{sdist}").stdout
+    assert "kept 1 file(s) changed since the pull: src/consumer/tidy/b.py" in out
+    assert files_under(consumer, "src/consumer/tidy") == ["b.py"]
+    assert not (consumer / "micropkg.lock").exists() and not (consumer / "tests/tidy").exists()
+    (consumer / "src/consumer/tidy/b.py").unlink()
+    (consumer / "src/consumer/tidy").rmdir()
+    assert snapshot(consumer) == pristine  # exactly as before the pull
+    doit(consumer, "pull")  # and it can be pulled again
+    assert (consumer / "src/consumer/tidy/b.py").read_text() == "B = 1\n"
