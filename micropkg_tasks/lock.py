@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .errors import MicropkgError
@@ -34,7 +34,39 @@ class LockEntry:
     files: dict[str, str] = field(default_factory=dict)  # project-relative path -> sha256
 
 
+_cache: dict[Path, tuple[tuple[int, int, int], dict[str, LockEntry]]] = {}
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def remember(path: Path, entries: dict[str, LockEntry]) -> None:
+    """After writing the lock: keep what it says, so the next read in this process (the next
+    pull of a ``doit pull`` run) skips parsing. Any other writer changes the file's identity."""
+    key = _identity(path)
+    if key:
+        _cache[path] = (key, dict(entries))
+
+
 def read_lock(path: Path) -> dict[str, LockEntry]:
+    """The entries of ``micropkg.lock`` by module; parsed once per version of the file."""
+    key = _identity(path)
+    if key is None:
+        return {}
+    cached = _cache.get(path)
+    if cached and cached[0] == key:
+        return dict(cached[1])
+    entries = _parse(path)
+    remember(path, entries)
+    return entries
+
+
+def _parse(path: Path) -> dict[str, LockEntry]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -59,10 +91,10 @@ def render_lock(entries: dict[str, LockEntry]) -> str:
     out = ["# Written by micropkg-tasks: what each pull installed. Commit it; do not edit by hand.",
            f"version = {LOCK_VERSION}", ""]
     for module in sorted(entries):
-        entry = asdict(entries[module])
-        files = entry.pop("files")
+        entry = entries[module]
+        files = entry.files
         out.append("[[micropkg]]")
-        for key, value in entry.items():
+        for key, value in ((f.name, getattr(entry, f.name)) for f in fields(entry) if f.name != "files"):
             if isinstance(value, (list, tuple)):
                 out.append(f"{key} = [{', '.join(q(v) for v in value)}]")
             else:

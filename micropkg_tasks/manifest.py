@@ -8,7 +8,8 @@ from __future__ import annotations
 import keyword
 import re
 from dataclasses import asdict, dataclass
-from pathlib import PurePosixPath
+import os
+from pathlib import Path, PurePosixPath
 from typing import Any, Mapping
 
 from .errors import ManifestError
@@ -16,6 +17,7 @@ from .errors import ManifestError
 MODULE_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 PACKAGE_OPTIONS = ("alias", "destination", "env")
 PULL_OPTIONS = ("alias", "destination", "env", "fs_args", "sha256")
+SDIST_SUFFIXES = (".tar.gz", ".tgz")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 #: Sub-task name of the final compile step; no pull entry may take it.
 COMPILE_TASK = "pip-compile"
@@ -52,6 +54,15 @@ class PullSpec:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def source_kind(source: str, root: Path) -> str:
+    """``url``, ``path`` or ``index``: the one place that decides how a pull source is read."""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", source):
+        return "url"
+    if source.endswith(SDIST_SUFFIXES) or "/" in source or os.sep in source or (root / source).exists():
+        return "path"
+    return "index"
 
 
 def check_alias(alias: Any, where: str) -> str:

@@ -11,7 +11,7 @@ from .errors import ConflictError, MicropkgError
 from .extract import extract
 from .fsutil import project_lock, sha256_bytes, sha256_file
 from .install import decide, plan_install
-from .lock import LockEntry, read_lock, render_lock
+from .lock import LockEntry, read_lock, remember, render_lock
 from .manifest import PullSpec
 from .project import Project
 from .requirements import append_block, new_requirements
@@ -81,10 +81,12 @@ def _install(project: Project, spec: PullSpec, sdist, plan, archive_sha: str, fo
     )
     if entry == new_entry and not changes and not deletes:
         return [f"{plan.module}: {sdist.name} {sdist.version} is already installed and unchanged"]
-    lock_text = render_lock({**entries, plan.module: new_entry}).encode("utf-8")
+    new_entries = {**entries, plan.module: new_entry}
+    lock_text = render_lock(new_entries).encode("utf-8")
     if not (project.lock_path.is_file() and project.lock_path.read_bytes() == lock_text):
         changes[project.rel(project.lock_path)] = lock_text
     transaction.apply(project, changes, deletes)
+    remember(project.lock_path, new_entries)
 
     verb = "pulled" if entry is None else f"updated from {entry.version} to" if entry.version != sdist.version else "re-pulled"
     messages = [f"{verb} {sdist.name} {sdist.version} into {project.package_name}.{plan.module} "

@@ -17,27 +17,18 @@ from pathlib import Path
 
 from .errors import ManifestError, SourceError
 from .fsutil import CHUNK
-from .manifest import PullSpec
+from .manifest import SDIST_SUFFIXES, PullSpec, source_kind
 from .project import Project
 
 MAX_ARCHIVE = 512 << 20
 DEFAULT_INDEX = "https://pypi.org/simple"
-SDIST_SUFFIXES = (".tar.gz", ".tgz")
+
 
 
 @dataclass(frozen=True)
 class Fetched:
     path: Path
     sha256: str
-
-
-def kind(source: str, root: Path) -> str:
-    """``url``, ``path`` or ``index``: the one place that decides how a source is read."""
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", source):
-        return "url"
-    if source.endswith(SDIST_SUFFIXES) or "/" in source or os.sep in source or (root / source).exists():
-        return "path"
-    return "index"
 
 
 def load_fs_args(project: Project, spec: PullSpec) -> dict:
@@ -62,7 +53,7 @@ def load_fs_args(project: Project, spec: PullSpec) -> dict:
 
 def fetch(project: Project, spec: PullSpec, workdir: Path) -> Fetched:
     """Copy the sdist named by ``spec`` into ``workdir``; check the pinned digest if any."""
-    how = kind(spec.source, project.root)
+    how = source_kind(spec.source, project.root)
     if how == "path":
         fetched = _fetch_path(project.root / spec.source, workdir)
     elif how == "url":

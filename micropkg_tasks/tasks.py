@@ -18,6 +18,7 @@ from .collect import collect
 from .errors import MicropkgError
 from .project import STATE_DIR, Project, load_project
 
+
 class StateFile(os.PathLike):
     """doit's database path, relative to the project root. doit opens it before any task
     creator runs, so the folder is made the moment the path is used, not when imported."""
@@ -224,12 +225,10 @@ def task_name(source: str) -> str:
 
 
 def pull_tasks(project: Project, specs: list[manifest.PullSpec], force: bool, command: list[str] | None):
-    from .sources import kind
-
     names = []
     for spec in specs:
         file_dep = []
-        if kind(spec.source, project.root) == "path" and (project.root / spec.source).is_file():
+        if manifest.source_kind(spec.source, project.root) == "path" and (project.root / spec.source).is_file():
             file_dep.append(spec.source)
         if spec.fs_args and (project.root / spec.fs_args).is_file():
             file_dep.append(spec.fs_args)

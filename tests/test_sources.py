@@ -8,7 +8,7 @@ import pytest
 from conftest import KEDRO_SDISTS, add_manifest, clean_env, doit, make_tar, sdist_entries, snapshot
 from micropkg_tasks import sources
 from micropkg_tasks.errors import ManifestError, SourceError
-from micropkg_tasks.manifest import pull_spec
+from micropkg_tasks.manifest import pull_spec, source_kind
 from micropkg_tasks.project import load_project
 from servers import http_server, index_server, s3_server
 
@@ -17,11 +17,11 @@ CLEANING_SHA = hashlib.sha256(CLEANING.read_bytes()).hexdigest()
 
 
 def test_kind_of_source(tmp_path):
-    assert sources.kind("s3://b/x.tar.gz", tmp_path) == "url"
-    assert sources.kind("dist/x.tar.gz", tmp_path) == "path"
-    assert sources.kind("x.tgz", tmp_path) == "path"
-    assert sources.kind("cleaning>=0.3", tmp_path) == "index"
-    assert sources.kind("cleaning", tmp_path) == "index"
+    assert source_kind("s3://b/x.tar.gz", tmp_path) == "url"
+    assert source_kind("dist/x.tar.gz", tmp_path) == "path"
+    assert source_kind("x.tgz", tmp_path) == "path"
+    assert source_kind("cleaning>=0.3", tmp_path) == "index"
+    assert source_kind("cleaning", tmp_path) == "index"
 
 
 def test_https_pull_sends_fs_args_headers(consumer, tmp_path):
