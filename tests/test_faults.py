@@ -52,6 +52,7 @@ def test_upgrade_interrupted_at_every_point_is_before_or_after(consumer, tmp_pat
         doit(consumer, "pull", f"--source={v2}")
         assert snapshot(consumer) == after  # and a plain re-run completes the upgrade
     assert point > 10  # every point between file operations was exercised, not a sample
+    print(f"{mode}: {point - 1} fault points exercised")
     assert snapshot(consumer) == after
     if mode == "MICROPKG_FAIL_AT":
         assert not any(outcomes)
