@@ -53,6 +53,8 @@ def load_fs_args(project: Project, spec: PullSpec) -> dict:
 
 def fetch(project: Project, spec: PullSpec, workdir: Path) -> Fetched:
     """Copy the sdist named by ``spec`` into ``workdir``; check the pinned digest if any."""
+    if spec.source.split("?", 1)[0].endswith(".whl"):
+        raise SourceError(f"pull {spec.source!r}: a wheel holds no tests or parameters; pull needs the sdist (.tar.gz)")
     how = source_kind(spec.source, project.root)
     if how == "path":
         fetched = _fetch_path(project.root / spec.source, workdir)

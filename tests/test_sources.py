@@ -117,6 +117,12 @@ def test_sha256_pin(consumer, tmp_path):
         sources.fetch(project, pull_spec(str(CLEANING), sha256="0" * 64), tmp_path)
 
 
+def test_a_wheel_is_refused_with_the_reason(consumer, tmp_path):
+    (consumer / "tidy-1.0-py3-none-any.whl").write_bytes(b"PK")
+    with pytest.raises(SourceError, match="pull needs the sdist"):
+        sources.fetch(load_project(consumer), pull_spec("tidy-1.0-py3-none-any.whl"), tmp_path)
+
+
 def test_missing_local_file(consumer, tmp_path):
     with pytest.raises(SourceError, match="not found"):
         sources.fetch(load_project(consumer), pull_spec("dist/nope-1.0.tar.gz"), tmp_path)
