@@ -10,7 +10,7 @@ from .extract import Sdist
 from .lock import LockEntry
 from .manifest import PullSpec
 from .project import CONF_DIR, Project
-from .rewrite import rename_module
+from .rewrite import rename_module_bytes
 
 CONFIG = "config/"
 
@@ -33,8 +33,8 @@ def _read(path: Path, rename: tuple[str, str] | None) -> bytes:
     raw = path.read_bytes()
     if rename and path.suffix == ".py":
         try:
-            return rename_module(raw.decode("utf-8"), *rename).encode("utf-8")
-        except (SyntaxError, UnicodeDecodeError, ValueError):  # not Python 3: installed as it came
+            return rename_module_bytes(raw, *rename)
+        except (SyntaxError, ValueError):  # not Python 3: installed as it came
             return raw
     return raw
 

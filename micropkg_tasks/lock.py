@@ -37,7 +37,8 @@ class LockEntry:
 _cache: dict[Path, tuple[tuple[int, int, int], dict[str, LockEntry]]] = {}
 
 
-def _identity(path: Path) -> tuple[int, int, int] | None:
+def identity(path: Path) -> tuple[int, int, int] | None:
+    """What changes whenever the file is rewritten (inode, mtime, size); None if it is missing."""
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -48,14 +49,14 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
 def remember(path: Path, entries: dict[str, LockEntry]) -> None:
     """After writing the lock: keep what it says, so the next read in this process (the next
     pull of a ``doit pull`` run) skips parsing. Any other writer changes the file's identity."""
-    key = _identity(path)
+    key = identity(path)
     if key:
         _cache[path] = (key, dict(entries))
 
 
 def read_lock(path: Path) -> dict[str, LockEntry]:
     """The entries of ``micropkg.lock`` by module; parsed once per version of the file."""
-    key = _identity(path)
+    key = identity(path)
     if key is None:
         return {}
     cached = _cache.get(path)

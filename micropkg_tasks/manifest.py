@@ -6,9 +6,9 @@ way: a one-line ManifestError that names the entry and says what would be valid.
 from __future__ import annotations
 
 import keyword
+import os
 import re
 from dataclasses import asdict, dataclass
-import os
 from pathlib import Path, PurePosixPath
 from typing import Any, Mapping
 

@@ -11,7 +11,7 @@ from .errors import ConflictError, MicropkgError
 from .extract import extract
 from .fsutil import project_lock, sha256_bytes, sha256_file
 from .install import decide, plan_install
-from .lock import LockEntry, read_lock, remember, render_lock
+from .lock import LockEntry, identity, read_lock, remember, render_lock
 from .manifest import PullSpec
 from .project import Project
 from .requirements import append_block, new_requirements
@@ -82,9 +82,8 @@ def _install(project: Project, spec: PullSpec, sdist, plan, archive_sha: str, fo
     if entry == new_entry and not changes and not deletes:
         return [f"{plan.module}: {sdist.name} {sdist.version} is already installed and unchanged"]
     new_entries = {**entries, plan.module: new_entry}
-    lock_text = render_lock(new_entries).encode("utf-8")
-    if not (project.lock_path.is_file() and project.lock_path.read_bytes() == lock_text):
-        changes[project.rel(project.lock_path)] = lock_text
+    if new_entry != entry:
+        changes[project.rel(project.lock_path)] = render_lock(new_entries).encode("utf-8")
     transaction.apply(project, changes, deletes)
     remember(project.lock_path, new_entries)
 
@@ -109,11 +108,8 @@ def _lock_by_source(path: Path, stamp: tuple) -> dict[str, LockEntry]:
 def is_installed(project: Project, spec: PullSpec) -> bool:
     """Whether the lock records a pull of this source whose files are all present: doit's
     cheap up-to-date check (the lock is parsed once per run, whatever the number of tasks)."""
-    try:
-        st = project.lock_path.stat()
-    except FileNotFoundError:
-        return False
-    entry = _lock_by_source(project.lock_path, (st.st_mtime_ns, st.st_size)).get(spec.source)
+    stamp = identity(project.lock_path)
+    entry = _lock_by_source(project.lock_path, stamp).get(spec.source) if stamp else None
     return entry is not None and all((project.root / path).is_file() for path in entry.files)
 
 

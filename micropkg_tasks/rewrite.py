@@ -11,7 +11,9 @@ from __future__ import annotations
 import ast
 import re
 
-Edit = tuple[int, int, str]  # byte offsets [start, end) in the UTF-8 source, replacement text
+def rename_module_bytes(raw: bytes, old: str, new: str) -> bytes:
+    """``rename_module`` on a file's bytes. Raises ValueError (bad UTF-8, NUL) or SyntaxError."""
+    return rename_module(raw.decode("utf-8"), old, new).encode("utf-8")
 
 
 def rename_module(source: str, old: str, new: str) -> str:

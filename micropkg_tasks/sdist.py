@@ -40,11 +40,11 @@ class Member:
             return self.data
         raw = self.path.read_bytes()
         if self.rename and self.name.endswith(".py"):
-            from .rewrite import rename_module
+            from .rewrite import rename_module_bytes
 
             try:
-                return rename_module(raw.decode("utf-8"), *self.rename).encode("utf-8")
-            except (SyntaxError, UnicodeDecodeError) as exc:
+                return rename_module_bytes(raw, *self.rename)
+            except (SyntaxError, ValueError) as exc:
                 line = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
                 raise PackageError(f"{self.path}: cannot rewrite its imports, it is not valid UTF-8 Python{line}") from None
         return raw

@@ -200,16 +200,21 @@ def index_files(project_name: str, index: str) -> list[dict]:
     return files
 
 
+def _requirement(text: str):
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        raise ManifestError(f"pull {text!r}: not a path, a URL or a requirement such as 'name>=1.0'") from None
+
+
 def pick_sdist(requirement: str, files: list[dict]) -> dict:
     """The best sdist for ``requirement``: highest matching version, not yanked unless pinned."""
-    from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
     from packaging.version import InvalidVersion, Version
 
-    try:
-        req = Requirement(requirement)
-    except InvalidRequirement:
-        raise ManifestError(f"pull {requirement!r}: not a path, a URL or a requirement such as 'name>=1.0'") from None
+    req = _requirement(requirement)
     name = canonicalize_name(req.name)
     pinned = any(s.operator in ("==", "===") for s in req.specifier)
     candidates = []
@@ -235,13 +240,7 @@ def pick_sdist(requirement: str, files: list[dict]) -> dict:
 
 
 def fetch_from_index(requirement: str, index: str, workdir: Path) -> Fetched:
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    try:
-        name = Requirement(requirement).name
-    except InvalidRequirement:
-        raise ManifestError(f"pull {requirement!r}: not a path, a URL or a requirement such as 'name>=1.0'") from None
-    chosen = pick_sdist(requirement, index_files(name, index))
+    chosen = pick_sdist(requirement, index_files(_requirement(requirement).name, index))
     try:
         request = urllib.request.Request(chosen["url"], headers={"User-Agent": "micropkg-tasks"})
         with urllib.request.urlopen(request, timeout=120) as resp:

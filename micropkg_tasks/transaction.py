@@ -2,7 +2,7 @@
 
 New contents are staged beside the project (same file system), a journal is written, then each
 target is moved aside and the staged file renamed in. A crash at any point leaves a journal;
-``recover`` (run before the next pull) rolls back an unfinished transaction or finishes the
+``recover`` (run by the next doit command) rolls back an unfinished transaction or finishes the
 clean-up of a committed one. Renames are atomic, so every file is always whole.
 """
 from __future__ import annotations
