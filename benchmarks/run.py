@@ -61,7 +61,7 @@ def consumer_project(root: Path, package: str = "consumer", manifest: str = "") 
     (root / "tests").mkdir()
     (root / "pyproject.toml").write_text(
         f'[tool.kedro]\npackage_name = "{package}"\nproject_name = "{package}"\nkedro_init_version = "{KEDRO_VERSION}"\n'
-        f'source_dir = "src"\n\n[tool.kedro.micropkg]\ncompile = false\n{manifest}')
+        f'source_dir = "src"\n\n[tool.micropkg]\ncompile = false\n{manifest}')
     (root / "dodo.py").write_text("from micropkg_tasks import *\n")
     return root
 
@@ -88,7 +88,7 @@ def ours(work: Path, n: int, repeat: int, full: bool) -> dict:
         repeat, lambda rep: (project / "src/bench/pipelines" / name(0) / f"added_{rep}.py").write_text("X = 1\n"),
         DOIT + ["package"], project)
     sdists = sorted((project / "dist").glob("*.tar.gz"))
-    manifest = "\n[tool.kedro.micropkg.pull]\n" + "".join(f'"{s}" = {{destination = "pipelines"}}\n' for s in sdists)
+    manifest = "\n[tool.micropkg.pull]\n" + "".join(f'"{s}" = {{destination = "pipelines"}}\n' for s in sdists)
     pull_root = work / f"pull-{n}"
 
     def fresh_consumer(rep):

@@ -67,7 +67,7 @@ def make_consumer(root: Path, package: str = "consumer", tests: str = "tests") -
     (root / tests / "__init__.py").write_text("")
     (root / "pyproject.toml").write_text(
         f'[tool.kedro]\npackage_name = "{package}"\nproject_name = "{package}"\nsource_dir = "src"\n'
-        "\n[tool.kedro.micropkg]\ncompile = false\n"
+        "\n[tool.micropkg]\ncompile = false\n"
     )
     (root / "dodo.py").write_text("from micropkg_tasks import *\n")
     return root

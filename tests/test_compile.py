@@ -37,7 +37,7 @@ def compiling(consumer):
 
 def test_pulls_chain_to_pip_compile_which_reruns_only_when_requirements_in_changes(compiling, wheelhouse, tmp_path):
     sdist = make_tar(tmp_path / "tidy-1.0.tar.gz", sdist_entries("tidy", "1.0", requires=("alpha>=1",)))
-    add_manifest(compiling, f'[tool.kedro.micropkg.pull]\n"{sdist}" = {{}}')
+    add_manifest(compiling, f'[tool.micropkg.pull]\n"{sdist}" = {{}}')
     out = doit(compiling, "pull", env=offline(wheelhouse)).stdout
     assert out.index(f"pull:{sdist}") < out.index("pull:pip-compile")
     compiled = (compiling / "requirements.txt").read_text()
@@ -52,7 +52,7 @@ def test_pulls_chain_to_pip_compile_which_reruns_only_when_requirements_in_chang
 def test_compile_failure_reports_pips_error_lines_and_keeps_the_old_output(compiling, wheelhouse, tmp_path):
     sdist = make_tar(tmp_path / "tidy-1.0.tar.gz", sdist_entries("tidy", "1.0", requires=("gamma>=1",)))
     (compiling / "requirements.txt").write_text("# old\n")
-    add_manifest(compiling, f'[tool.kedro.micropkg.pull]\n"{sdist}" = {{}}')
+    add_manifest(compiling, f'[tool.micropkg.pull]\n"{sdist}" = {{}}')
     proc = doit(compiling, "pull", env=offline(wheelhouse), check=False)
     assert proc.returncode == 1
     assert "ERROR: Could not find a version that satisfies the requirement gamma>=1" in proc.stdout + proc.stderr
@@ -76,7 +76,7 @@ def test_compile_command_is_configurable(consumer, tmp_path):
 def test_bad_compile_setting(consumer):
     text = (consumer / "pyproject.toml").read_text().replace("compile = false", "compile = 3")
     (consumer / "pyproject.toml").write_text(text)
-    add_manifest(consumer, '[tool.kedro.micropkg.pull]\n"x.tar.gz" = {}')
+    add_manifest(consumer, '[tool.micropkg.pull]\n"x.tar.gz" = {}')
     before = snapshot(consumer)
     proc = doit(consumer, "pull", check=False)
     assert proc.returncode == 3 and "compile must be a command string" in proc.stderr

@@ -2,11 +2,10 @@
 import rewriting."""
 import pytest
 
-from micropkg_tasks.collect import is_parameter_file, rename_config, walk_files
+from micropkg_tasks.core.layout import is_parameter_file, rename_config, sdist_root, walk_files
 from micropkg_tasks.errors import ArchiveError, PackageError
-from micropkg_tasks.metadata import (parse_pkg_info, read_requirements, read_version, render_pkg_info,
-                                     sdist_basename)
-from micropkg_tasks.rewrite import rename_module
+from micropkg_tasks.core.metadata import parse_pkg_info, read_requirements, read_version, render_pkg_info
+from micropkg_tasks.core.rewrite import rename_module
 
 
 @pytest.mark.parametrize("rel,expected", [
@@ -82,8 +81,8 @@ def test_pkg_info_round_trip_and_errors():
 
 
 def test_sdist_name_is_pep625():
-    assert sdist_basename("MyAlias_X", "0.1") == "myalias_x-0.1"
-    assert sdist_basename("a.b-c", "1.0") == "a_b_c-1.0"
+    assert sdist_root("MyAlias_X", "0.1") == "myalias_x-0.1"
+    assert sdist_root("a.b-c", "1.0") == "a_b_c-1.0"
 
 
 SOURCE = '''"""Doc mentioning acme.pipelines.cleaning stays."""

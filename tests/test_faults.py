@@ -23,7 +23,7 @@ def _versions(tmp_path):
     return v1, v2
 
 
-@pytest.mark.parametrize("mode", ["MICROPKG_KILL_AT", "MICROPKG_FAIL_AT"])
+@pytest.mark.parametrize("mode", ["_MICROPKG_TEST_KILL_AT", "_MICROPKG_TEST_FAIL_AT"])
 def test_upgrade_interrupted_at_every_point_is_before_or_after(consumer, tmp_path, mode):
     v1, v2 = _versions(tmp_path)
     doit(consumer, "pull", f"--source={v1}")
@@ -40,7 +40,7 @@ def test_upgrade_interrupted_at_every_point_is_before_or_after(consumer, tmp_pat
         proc = doit(consumer, "pull", f"--source={v2}", env=clean_env(**{mode: str(point)}), check=False)
         if proc.returncode == 0:
             break
-        if mode == "MICROPKG_KILL_AT":
+        if mode == "_MICROPKG_TEST_KILL_AT":
             assert proc.returncode == -signal.SIGKILL
             doit(consumer, "list")  # the next doit command finishes or rolls back the pull
         else:  # the failure is met and rolled back in the same run, with one clear line
@@ -54,7 +54,7 @@ def test_upgrade_interrupted_at_every_point_is_before_or_after(consumer, tmp_pat
     assert point > 10  # every point between file operations was exercised, not a sample
     print(f"{mode}: {point - 1} fault points exercised")
     assert snapshot(consumer) == after
-    if mode == "MICROPKG_FAIL_AT":
+    if mode == "_MICROPKG_TEST_FAIL_AT":
         assert not any(outcomes)
 
 
@@ -72,7 +72,7 @@ def test_a_folder_where_a_file_must_go_rolls_back(consumer, tmp_path):
 def test_package_killed_mid_write_never_leaves_a_truncated_tarball(acme):
     big = acme / "src/acme/pipelines/cleaning/big.bin"
     big.write_bytes(bytes(range(256)) * (80 * 4096))  # ~80 MiB: the write takes a while
-    add_manifest(acme, '[tool.kedro.micropkg.package]\n"pipelines.cleaning" = {}')
+    add_manifest(acme, '[tool.micropkg.package]\n"pipelines.cleaning" = {}')
     proc = subprocess.Popen([sys.executable, "-m", "doit", "package"], cwd=acme, env=clean_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
@@ -90,7 +90,7 @@ def test_package_killed_mid_write_never_leaves_a_truncated_tarball(acme):
 
 
 def test_corrupt_doit_database_is_set_aside_with_a_message(acme):
-    add_manifest(acme, '[tool.kedro.micropkg.package]\n"pipelines.scoring" = {}')
+    add_manifest(acme, '[tool.micropkg.package]\n"pipelines.scoring" = {}')
     doit(acme, "package")
     tarball = (acme / "dist/scoring-0.1.tar.gz").read_bytes()
     (acme / ".micropkg/doit.db").write_bytes(b"this is not sqlite")
@@ -130,7 +130,7 @@ def test_two_pulls_at_once_both_finish_and_lose_nothing(consumer, tmp_path):
 
 
 def test_two_package_runs_at_once(acme):
-    add_manifest(acme, '[tool.kedro.micropkg.package]\n"pipelines.cleaning" = {}\n"pipelines.scoring" = {}')
+    add_manifest(acme, '[tool.micropkg.package]\n"pipelines.cleaning" = {}\n"pipelines.scoring" = {}')
     procs = [subprocess.Popen([sys.executable, "-m", "doit", "package"], cwd=acme, env=clean_env(),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     for p in procs:

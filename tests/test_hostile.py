@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from conftest import doit, make_tar, sdist_entries, snapshot
-from micropkg_tasks import extract as extract_mod
+from micropkg_tasks.store import tarball as extract_mod
 from micropkg_tasks.errors import ArchiveError
-from micropkg_tasks.manifest import pull_spec
-from micropkg_tasks.project import load_project
-from micropkg_tasks.pull import pull
+from micropkg_tasks.config.manifest import pull_spec
+from micropkg_tasks.config.project import load_project
+from micropkg_tasks.actions.pull import pull
 
 MARKER = f"evil-{uuid.uuid4().hex}"
 GOOD = sdist_entries("tidy", "1.0")
@@ -141,6 +141,6 @@ def test_doit_shows_the_refusal_as_one_line(consumer, tmp_path):
     before = snapshot(consumer)
     proc = doit(consumer, "pull", f"--source={archive}", check=False)
     assert proc.returncode == 1
-    assert f"{archive}: member 'tidy-1.0/tidy/link' is a symlink" in proc.stdout
+    assert f"pull '{archive}': member 'tidy-1.0/tidy/link' is a symlink" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
     assert snapshot(consumer) == before

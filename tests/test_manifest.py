@@ -1,9 +1,9 @@
 """Manifest entries and options -> specs; every malformed one is a one-line ManifestError."""
 import pytest
 
-from micropkg_tasks import manifest
+from micropkg_tasks.config import manifest
 from micropkg_tasks.errors import ManifestError
-from micropkg_tasks.project import load_project
+from micropkg_tasks.config.project import load_project
 
 
 def test_package_entries_in_file_order_with_defaults():
@@ -58,7 +58,7 @@ def test_bad_package_manifests(micropkg, message):
         manifest.package_specs(micropkg)
     text = str(err.value)
     assert message in text and "\n" not in text
-    assert "[tool.kedro.micropkg.package]" in text
+    assert "[tool.micropkg.package]" in text
 
 
 BAD_PULL = [
@@ -66,7 +66,9 @@ BAD_PULL = [
     ({"pull": {"x.tar.gz": {"destination": "../x"}}}, "inside the project"),
     ({"pull": {"x.tar.gz": {"destination": "pipe-lines"}}}, "package names separated by '/'"),
     ({"pull": {"x.tar.gz": {"env": ".."}}}, "env '..'"),
-    ({"pull": {"x.tar.gz": {"fs_args": "/etc/creds.yml"}}}, "inside the project"),
+    ({"pull": {"x.tar.gz": {"fs_args": "a\x00b.yml"}}}, "fs_args must be the path of a YAML file"),
+    ({"pull": {"not a requirement!": {}}}, "not a path, a URL or a requirement"),
+    ({"pull": {"tidy @ https://h/x.tar.gz": {}}}, "direct reference"),
     ({"pull": {"x.tar.gz": {"sha256": "abc"}}}, "64 lower-case hex digits"),
     ({"pull": {"x.tar.gz": {"version": "1"}}}, "unknown option 'version'"),
     ({"pull": {"pip-compile": {}}}, "reserved"),

@@ -11,7 +11,7 @@ import pytest
 from conftest import KEDRO_SDISTS, add_manifest, clean_env, copy_tree, doit, snapshot
 
 MANIFEST = """
-[tool.kedro.micropkg.package]
+[tool.micropkg.package]
 "pipelines.cleaning" = {}
 "pipelines.scoring" = {}
 """
@@ -127,7 +127,7 @@ def test_sdist_bytes_do_not_depend_on_times_modes_umask_or_path(packaged, tmp_pa
 
 
 def test_alias_renames_package_imports_strings_and_parameter_names(acme):
-    add_manifest(acme, '[tool.kedro.micropkg.package]\n"pipelines.cleaning" = {alias = "tidy", destination = "out/sdists"}')
+    add_manifest(acme, '[tool.micropkg.package]\n"pipelines.cleaning" = {alias = "tidy", destination = "out/sdists"}')
     doit(acme, "package")
     got = members(acme / "out/sdists/tidy-0.3.1.tar.gz")
     assert set(got) >= {"tidy-0.3.1/tidy/nodes.py", "tidy-0.3.1/tidy/config/parameters_tidy.yml",
@@ -184,13 +184,13 @@ def test_a_parallel_run_builds_the_same(packaged, tmp_path):
 
 
 BAD = [
-    ('[tool.kedro.micropkg.package]\npipelines.cleaning = {}', "unquoted dotted key"),
-    ('[tool.kedro.micropkg.package]\n"pipelines.cleaning" = {aliases = "x"}', "unknown option 'aliases'; valid options: alias, destination, env"),
-    ('[tool.kedro.micropkg.package]\n"pipelines.cleaning" = {alias = "bad name"}', "not a valid Python package name"),
-    ('[tool.kedro.micropkg.package]\n"pipelines.nope" = {}', "src/acme/pipelines/nope is not found"),
-    ('[tool.kedro.micropkg.package]\n"pipelines.cleaning.nodes" = {}', "is a file, not a package folder"),
-    ('[tool.kedro.micropkg.package]\n"pipelines.empty" = {}', "is an empty folder"),
-    ('[tool.kedro.micropkg.package]\n"pipelines.cleaning" = {env = "prod"}', "env 'prod' has no folder conf/prod"),
+    ('[tool.micropkg.package]\npipelines.cleaning = {}', "unquoted dotted key"),
+    ('[tool.micropkg.package]\n"pipelines.cleaning" = {aliases = "x"}', "unknown option 'aliases'; valid options: alias, destination, env"),
+    ('[tool.micropkg.package]\n"pipelines.cleaning" = {alias = "bad name"}', "not a valid Python package name"),
+    ('[tool.micropkg.package]\n"pipelines.nope" = {}', "src/acme/pipelines/nope is not found"),
+    ('[tool.micropkg.package]\n"pipelines.cleaning.nodes" = {}', "is a file, not a package folder"),
+    ('[tool.micropkg.package]\n"pipelines.empty" = {}', "is an empty folder"),
+    ('[tool.micropkg.package]\n"pipelines.cleaning" = {env = "prod"}', "env 'prod' has no folder conf/prod"),
 ]
 
 
@@ -210,7 +210,7 @@ def test_invalid_toml_fails_before_anything_is_written(acme):
     """doit itself parses pyproject.toml (for [tool.doit]) before our code runs, so the message
     is doit's TOMLDecodeError, with doit's traceback; our own reading says it in one line
     (test_manifest.test_bad_project_files). Either way nothing is written."""
-    add_manifest(acme, "[tool.kedro.micropkg.package\n")
+    add_manifest(acme, "[tool.micropkg.package\n")
     before = snapshot(acme)
     proc = doit(acme, "package", check=False)
     assert proc.returncode != 0 and "TOMLDecodeError" in proc.stderr
@@ -220,7 +220,7 @@ def test_invalid_toml_fails_before_anything_is_written(acme):
 @pytest.mark.parametrize("setup,message", [
     (lambda p: (p / "src/acme/__init__.py").write_text("x = 1\n"), "no __version__ in src/acme/pipelines/scoring/__init__.py nor in src/acme/__init__.py"),
     (lambda p: (p / "src/acme/pipelines/scoring/requirements.txt").write_text("ok\n-r other.txt\n"), "requirements.txt:2: '-r other.txt' is not a PEP 508 requirement"),
-    (lambda p: (p / "src/acme/pipelines/scoring/broken.py").write_text("import acme.pipelines.scoring.x\ndef (:\n"), "broken.py: cannot rewrite its imports, it is not valid UTF-8 Python (line 2)"),
+    (lambda p: (p / "src/acme/pipelines/scoring/broken.py").write_text("import acme.pipelines.scoring.x\ndef (:\n"), "cannot rewrite the imports of src/acme/pipelines/scoring/broken.py: it is not valid UTF-8 Python 3 (line 2)"),
 ])
 def test_bad_version_or_requirements_are_clear_errors(acme, setup, message):
     setup(acme)

@@ -9,13 +9,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ACME, copy_tree, make_consumer, make_tar, sdist_entries
-from micropkg_tasks.collect import collect, walk_files
-from micropkg_tasks.manifest import PackageSpec, pull_spec
-from micropkg_tasks.project import load_project
-from micropkg_tasks.pull import pull
-from micropkg_tasks.requirements import _key, append_block, existing_keys, new_requirements
-from micropkg_tasks.rewrite import rename_module
-from micropkg_tasks.sdist import plan_sdist, write_tar_gz
+from micropkg_tasks.core.collect import collect
+from micropkg_tasks.core.layout import walk_files
+from micropkg_tasks.config.manifest import PackageSpec, pull_spec
+from micropkg_tasks.config.project import load_project
+from micropkg_tasks.actions.pull import pull
+from micropkg_tasks.core.requirements import requirement_key, append_block, existing_keys, new_requirements
+from micropkg_tasks.core.rewrite import rename_module
+from micropkg_tasks.core.sdist import plan_sdist
+from micropkg_tasks.store.tarball import write_tar_gz
 
 ident = st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True).filter(
     lambda s: s not in {"as", "if", "in", "is", "or", "and", "def", "del", "for", "not", "try", "from", "with",
@@ -41,7 +43,7 @@ def test_requirement_merging_is_idempotent_and_order_independent(first, second, 
     once = merged(noise, first)
     assert merged(once, first) == once  # idempotent
     ab, ba = merged(noise, first, second), merged(noise, second, first)
-    expected = existing_keys(noise) | {_key(r) for r in first + second}
+    expected = existing_keys(noise) | {requirement_key(r) for r in first + second}
     assert existing_keys(ab) == existing_keys(ba) == expected  # the same requirements, whatever the order
     assert ab.startswith(noise) and ba.startswith(noise)  # what was there is kept verbatim
 

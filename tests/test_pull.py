@@ -9,10 +9,10 @@ import pytest
 from conftest import (KEDRO_SDISTS, add_manifest, clean_env, doit, make_consumer, make_tar, sdist_entries,
                       snapshot)
 from micropkg_tasks.errors import ConflictError, SourceError
-from micropkg_tasks.manifest import pull_spec
-from micropkg_tasks.project import load_project
-from micropkg_tasks.pull import pull
-from micropkg_tasks.requirements import append_block, new_requirements
+from micropkg_tasks.config.manifest import pull_spec
+from micropkg_tasks.config.project import load_project
+from micropkg_tasks.actions.pull import pull
+from micropkg_tasks.core.requirements import append_block, new_requirements
 
 CLEANING = KEDRO_SDISTS / "cleaning-0.3.1.tar.gz"
 SCORING = KEDRO_SDISTS / "scoring-0.1.tar.gz"
@@ -28,7 +28,7 @@ def files_under(root, rel):
 
 
 def test_kedro_sdists_land_in_kedros_layout(consumer):
-    add_manifest(consumer, f'[tool.kedro.micropkg.pull]\n"{CLEANING}" = {{}}\n"{SCORING}" = {{env = "local"}}')
+    add_manifest(consumer, f'[tool.micropkg.pull]\n"{CLEANING}" = {{}}\n"{SCORING}" = {{env = "local"}}')
     out = doit(consumer, "pull").stdout
     assert "pulled cleaning 0.3.1 into consumer.cleaning" in out
     assert files_under(consumer, "src/consumer/cleaning") == [
@@ -50,7 +50,7 @@ def test_kedro_sdists_land_in_kedros_layout(consumer):
     ("consumer", None, None),  # alias equal to the project package name
 ])
 def test_our_sdist_round_trips_with_alias_destination_and_env(acme, tmp_path, alias, destination, env):
-    add_manifest(acme, '[tool.kedro.micropkg.package]\n"pipelines.cleaning" = {alias = "alpha"}')
+    add_manifest(acme, '[tool.micropkg.package]\n"pipelines.cleaning" = {alias = "alpha"}')
     doit(acme, "package")
     consumer = make_consumer(tmp_path / "c")
     args = [f"--source={acme / 'dist/alpha-0.3.1.tar.gz'}"]
@@ -146,7 +146,7 @@ def _version(tmp_path, version, files, requires=()):
 
 def test_repull_is_a_noop_and_doit_does_not_rerun(consumer, tmp_path):
     sdist = _version(tmp_path, "1.0", {"a.py": "A = 1\n"}, ["pyyaml"])
-    add_manifest(consumer, f'[tool.kedro.micropkg.pull]\n"{sdist}" = {{}}')
+    add_manifest(consumer, f'[tool.micropkg.pull]\n"{sdist}" = {{}}')
     doit(consumer, "pull")
     before = snapshot(consumer)
     assert ran(doit(consumer, "pull")) == []
@@ -217,7 +217,7 @@ def test_failed_download_changes_nothing(consumer):
 
 def test_list_info_and_the_compile_task_order(consumer):
     (consumer / "pyproject.toml").write_text((consumer / "pyproject.toml").read_text().replace("compile = false\n", ""))
-    add_manifest(consumer, f'[tool.kedro.micropkg.pull]\n"{CLEANING}" = {{}}\n"{SCORING}" = {{}}')
+    add_manifest(consumer, f'[tool.micropkg.pull]\n"{CLEANING}" = {{}}\n"{SCORING}" = {{}}')
     listed = doit(consumer, "list", "--all").stdout
     assert f"pull:{CLEANING}" in listed and "pull:pip-compile" in listed
     info = doit(consumer, "info", "pull:pip-compile").stdout
@@ -244,7 +244,7 @@ def test_bad_pull_options(consumer, args, message):
 
 def test_clean_uninstalls_unchanged_files_and_keeps_edited_ones(consumer, tmp_path):
     sdist = _version(tmp_path, "1.0", {"a.py": "A = 1\n", "b.py": "B = 1\n"})
-    add_manifest(consumer, f'[tool.kedro.micropkg.pull]\n"{sdist}" = {{}}')
+    add_manifest(consumer, f'[tool.micropkg.pull]\n"{sdist}" = {{}}')
     pristine = snapshot(consumer)
     doit(consumer, "pull")
     dry = doit(consumer, "clean", "-n", f"pull:{sdist}").stdout

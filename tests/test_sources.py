@@ -7,9 +7,10 @@ import pytest
 
 from conftest import KEDRO_SDISTS, add_manifest, clean_env, doit, make_tar, sdist_entries, snapshot
 from micropkg_tasks import sources
+from micropkg_tasks.sources import index as index_api, pipconf
 from micropkg_tasks.errors import ManifestError, SourceError
-from micropkg_tasks.manifest import pull_spec, source_kind
-from micropkg_tasks.project import load_project
+from micropkg_tasks.config.manifest import pull_spec, source_kind
+from micropkg_tasks.config.project import load_project
 from servers import http_server, index_server, s3_server
 
 CLEANING = KEDRO_SDISTS / "cleaning-0.3.1.tar.gz"
@@ -17,11 +18,11 @@ CLEANING_SHA = hashlib.sha256(CLEANING.read_bytes()).hexdigest()
 
 
 def test_kind_of_source(tmp_path):
-    assert source_kind("s3://b/x.tar.gz", tmp_path) == "url"
-    assert source_kind("dist/x.tar.gz", tmp_path) == "path"
-    assert source_kind("x.tgz", tmp_path) == "path"
-    assert source_kind("cleaning>=0.3", tmp_path) == "index"
-    assert source_kind("cleaning", tmp_path) == "index"
+    assert source_kind("s3://b/x.tar.gz") == "url"
+    assert source_kind("dist/x.tar.gz") == "path"
+    assert source_kind("x.tgz") == "path"
+    assert source_kind("cleaning>=0.3") == "index"
+    assert source_kind("cleaning") == "index"
 
 
 def test_https_pull_sends_fs_args_headers(consumer, tmp_path):
@@ -30,7 +31,7 @@ def test_https_pull_sends_fs_args_headers(consumer, tmp_path):
     shutil.copy(CLEANING, served)
     (consumer / "http.yml").write_text("client_kwargs:\n  headers:\n    Authorization: token s3cret\n")
     with http_server(served, {"Authorization": "token s3cret"}) as (url, seen):
-        add_manifest(consumer, f'[tool.kedro.micropkg.pull]\n"{url}/cleaning-0.3.1.tar.gz" = {{fs-args = "http.yml"}}')
+        add_manifest(consumer, f'[tool.micropkg.pull]\n"{url}/cleaning-0.3.1.tar.gz" = {{fs-args = "http.yml"}}')
         doit(consumer, "pull")
         assert any(h.get("Authorization") == "token s3cret" for h in seen)
     assert (consumer / "src/consumer/cleaning/nodes.py").is_file()
@@ -41,7 +42,7 @@ def test_https_pull_without_credentials_is_a_clean_error(consumer, tmp_path):
     served.mkdir()
     shutil.copy(CLEANING, served)
     with http_server(served, {"Authorization": "token s3cret"}) as (url, _):
-        add_manifest(consumer, f'[tool.kedro.micropkg.pull]\n"{url}/cleaning-0.3.1.tar.gz" = {{}}')
+        add_manifest(consumer, f'[tool.micropkg.pull]\n"{url}/cleaning-0.3.1.tar.gz" = {{}}')
         before = snapshot(consumer)
         proc = doit(consumer, "pull", check=False)
     assert proc.returncode != 0 and "cannot download" in proc.stdout + proc.stderr
@@ -59,7 +60,7 @@ def test_s3_pull_through_moto_server(consumer):
         s3.upload_file(str(CLEANING), "micropkgs", "team/cleaning-0.3.1.tar.gz")
         (consumer / "s3.yml").write_text(
             f"key: testing\nsecret: testing\nclient_kwargs:\n  endpoint_url: {endpoint}\n  region_name: us-east-1\n")
-        add_manifest(consumer, '[tool.kedro.micropkg.pull]\n"s3://micropkgs/team/cleaning-0.3.1.tar.gz" = '
+        add_manifest(consumer, '[tool.micropkg.pull]\n"s3://micropkgs/team/cleaning-0.3.1.tar.gz" = '
                                '{fs_args = "s3.yml", alias = "tidy"}')
         doit(consumer, "pull")
         missing = doit(consumer, "pull", "--source=s3://micropkgs/nope.tar.gz", "--fs-args=s3.yml", check=False)
@@ -144,20 +145,19 @@ def index_root(tmp_path):
 ])
 def test_index_picks_the_best_matching_sdist(index_root, tmp_path, requirement, version):
     with index_server(index_root) as index:
-        got = sources.fetch_from_index(requirement, index, tmp_path)
+        got = index_api.fetch_from_index(requirement, index, tmp_path)
     expected = (index_root / "files" / f"tidy-{version}.tar.gz").read_bytes()
     assert got.path.read_bytes() == expected
 
 
 def test_index_html_api_and_yanked_files(index_root, tmp_path, monkeypatch):
     with index_server(index_root, yanked={"tidy-1.0.tar.gz"}) as index:
-        files = sources.index_files("tidy", index)
-        assert {f["filename"] for f in files if f["yanked"]} == {"tidy-1.0.tar.gz"}
-        got = sources.fetch_from_index("tidy", index, tmp_path)
+        files = index_api.index_files("tidy", index)
+        assert {f.filename for f in files if f.yanked} == {"tidy-1.0.tar.gz"}
+        got = index_api.fetch_from_index("tidy", index, tmp_path)
         assert got.path.read_bytes() == (index_root / "files" / "tidy-0.2.tar.gz").read_bytes()
         # the HTML flavour of the same index gives the same answer
-        monkeypatch.setattr(sources, "_get", lambda url, accept, _get=sources._get: _get(url, "text/html"))
-        assert sources.index_files("tidy", index) == files
+        assert index_api.index_files("tidy", index, accept="text/html") == files
 
 
 @pytest.mark.parametrize("requirement,message", [
@@ -166,30 +166,32 @@ def test_index_html_api_and_yanked_files(index_root, tmp_path, monkeypatch):
 def test_index_errors(index_root, tmp_path, requirement, message):
     with index_server(index_root) as index:
         with pytest.raises(SourceError, match=message):
-            sources.fetch_from_index(requirement, index, tmp_path)
+            index_api.fetch_from_index(requirement, index, tmp_path)
 
 
 def test_index_digest_mismatch(index_root, tmp_path, monkeypatch):
-    real = sources.index_files
-    monkeypatch.setattr(sources, "index_files", lambda *a: [dict(f, sha256="0" * 64) for f in real(*a)])
+    import dataclasses
+
+    real = index_api.index_files
+    monkeypatch.setattr(index_api, "index_files", lambda *a: [dataclasses.replace(f, sha256="0" * 64) for f in real(*a)])
     with index_server(index_root) as index:
         with pytest.raises(SourceError, match="does not match the index"):
-            sources.fetch_from_index("tidy", index, tmp_path)
+            index_api.fetch_from_index("tidy", index, tmp_path)
 
 
 def test_index_url_follows_pip_configuration(tmp_path, monkeypatch):
-    assert sources.index_url() == sources.DEFAULT_INDEX  # PIP_CONFIG_FILE=/dev/null: none
+    assert pipconf.index_url() == pipconf.DEFAULT_INDEX  # PIP_CONFIG_FILE=/dev/null: none
     conf = tmp_path / "pip.conf"
     conf.write_text("[global]\nindex-url = http://127.0.0.1:1/simple\n")
     monkeypatch.setenv("PIP_CONFIG_FILE", str(conf))
-    assert sources.index_url() == "http://127.0.0.1:1/simple"
+    assert pipconf.index_url() == "http://127.0.0.1:1/simple"
     monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:2/simple")
-    assert sources.index_url() == "http://127.0.0.1:2/simple"
+    assert pipconf.index_url() == "http://127.0.0.1:2/simple"
 
 
 def test_doit_pull_by_name_from_the_index(consumer, index_root):
     with index_server(index_root) as index:
-        add_manifest(consumer, '[tool.kedro.micropkg.pull]\n"tidy<1" = {destination = "pipelines"}')
+        add_manifest(consumer, '[tool.micropkg.pull]\n"tidy<1" = {destination = "pipelines"}')
         out = doit(consumer, "pull", env=clean_env(PIP_INDEX_URL=index)).stdout
     assert "pulled tidy 0.2 into consumer.pipelines.tidy" in out
     assert (consumer / "src/consumer/pipelines/tidy/__init__.py").read_text() == '__version__ = "0.2"\n'

@@ -8,7 +8,7 @@ import re
 from email.parser import HeaderParser
 from pathlib import Path
 
-from .errors import ArchiveError, PackageError
+from ..errors import ArchiveError, PackageError
 
 METADATA_VERSION = "2.2"
 
@@ -44,9 +44,6 @@ def normalise_version(version: str, where: str) -> str:
         raise PackageError(f"{where}: __version__ {version!r} is not a PEP 440 version") from None
 
 
-def sdist_basename(name: str, version: str) -> str:
-    """``<name>-<version>`` as PEP 625 spells the sdist file name."""
-    return f"{re.sub(r'[-_.]+', '_', name).lower()}-{version}"
 
 
 def parse_requirement_line(line: str) -> str | None:

@@ -1,18 +1,26 @@
 """Where a pulled sdist's files go (a plan, plain data), and what applying it would change
-given the lock and the files on disk (conflicts, writes, deletions). No I/O but reading."""
+given the lock and the files on disk (a Decision). No I/O but reading the extracted tree."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
-from .collect import rename_config, walk_files
-from .extract import Sdist
-from .lock import LockEntry
-from .manifest import PullSpec
-from .project import CONF_DIR, Project
-from .rewrite import rename_module_bytes
+from ..config.manifest import PullSpec
+from ..config.project import CONF_DIR, Project
+from ..errors import where
+from .layout import CONFIG, TESTS, rename_config, renamed, split_package_file, walk_files
 
-CONFIG = "config/"
+
+@dataclass(frozen=True)
+class Sdist:
+    """An extracted, checked sdist: its root folder, the one package in it and its metadata."""
+
+    root: Path
+    package: str
+    name: str
+    version: str
+    requirements: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -23,25 +31,26 @@ class InstallPlan:
     files: dict[str, bytes]
 
 
+@dataclass(frozen=True)
+class Decision:
+    """What applying a plan changes: paths to write, paths to delete, and the conflicts that
+    stop it (each ``"<path> (<why>)"``); all sorted."""
+
+    writes: tuple[str, ...]
+    deletes: tuple[str, ...]
+    conflicts: tuple[str, ...]
+
+
 def target_module(spec: PullSpec, package: str) -> str:
     """The module path, under the project package, that a pull of ``package`` lands at."""
     dest = spec.destination.split("/") if spec.destination else []
     return ".".join(dest + [spec.alias or package])
 
 
-def _read(path: Path, rename: tuple[str, str] | None) -> bytes:
-    raw = path.read_bytes()
-    if rename and path.suffix == ".py":
-        try:
-            return rename_module_bytes(raw, *rename)
-        except (SyntaxError, ValueError):  # not Python 3: installed as it came
-            return raw
-    return raw
-
-
 def plan_install(project: Project, spec: PullSpec, sdist: Sdist) -> InstallPlan:
     """Code to ``<src>/<pkg>/[<dest>/]<name>``, tests to ``<tests>/[<dest>/]<name>``,
     ``<name>/config/...`` to ``conf/<env>/...``; imports rewritten to the new location."""
+    label = where("pull", spec.source)
     module = target_module(spec, sdist.package)
     parts = module.split(".")
     rename = (sdist.package, f"{project.package_name}.{module}")
@@ -51,26 +60,25 @@ def plan_install(project: Project, spec: PullSpec, sdist: Sdist) -> InstallPlan:
     files: dict[str, bytes] = {}
     package_dir = sdist.root / sdist.package
     for rel in walk_files(package_dir):
-        if rel.startswith(CONFIG):
-            dest = f"{conf_root}/{rename_config(rel[len(CONFIG):], sdist.package, spec.alias)}"
-            files[dest] = (package_dir / rel).read_bytes()
+        role, inner = split_package_file(rel)
+        if role == CONFIG:
+            files[f"{conf_root}/{rename_config(inner, sdist.package, spec.alias)}"] = (package_dir / rel).read_bytes()
         else:
-            files[f"{code_root}/{rel}"] = _read(package_dir / rel, rename)
-    for rel in walk_files(sdist.root / "tests"):
-        files[f"{tests_root}/{rel}"] = _read(sdist.root / "tests" / rel, rename)
+            files[f"{code_root}/{rel}"] = renamed((package_dir / rel).read_bytes(), rel, rename, label)
+    for rel in walk_files(sdist.root / TESTS):
+        files[f"{tests_root}/{rel}"] = renamed((sdist.root / TESTS / rel).read_bytes(), rel, rename, label)
     return InstallPlan(module=module, files=files)
 
 
-def decide(plan_hashes: dict[str, str], entry: LockEntry | None, current: dict[str, str | None],
-           owners: dict[str, str], module: str) -> tuple[list[str], list[str], list[str]]:
-    """(paths to write, paths to delete, conflicts), from hashes only.
+def decide(plan_hashes: Mapping[str, str], recorded: Mapping[str, str], current: Mapping[str, str | None],
+           owners: Mapping[str, str], module: str) -> Decision:
+    """What to write and delete, and what conflicts, from hashes only.
 
-    ``plan_hashes``: what the pull installs; ``entry``: what the last pull of this module
-    installed; ``current``: what is on disk now (None: missing); ``owners``: files other
-    pulled micro-packages own. A conflict is a file the user changed since the last pull, a
-    file this pull would overwrite that no pull installed, or a file another pull owns.
+    ``plan_hashes``: what the pull installs; ``recorded``: what the last pull of this module
+    installed (path -> sha256); ``current``: what is on disk now (None: missing); ``owners``:
+    files other pulled micro-packages own. A conflict is a file the user changed since the last
+    pull, a file this pull would overwrite that no pull installed, or a file another pull owns.
     """
-    recorded = entry.files if entry else {}
     writes, deletes, conflicts = [], [], []
     for path, new in sorted(plan_hashes.items()):
         now = current.get(path)
@@ -88,4 +96,4 @@ def decide(plan_hashes: dict[str, str], entry: LockEntry | None, current: dict[s
             if now != old:
                 conflicts.append(f"{path} (changed since it was pulled)")
             deletes.append(path)
-    return writes, deletes, conflicts
+    return Decision(tuple(writes), tuple(deletes), tuple(conflicts))

@@ -1,4 +1,5 @@
-"""``[tool.kedro.micropkg.package]`` / ``[tool.kedro.micropkg.pull]`` -> validated, frozen specs.
+"""``[tool.micropkg.package]`` / ``[tool.micropkg.pull]`` (or the legacy ``[tool.kedro.micropkg.*]``)
+-> validated, frozen specs; and the project-wide options under ``[tool.micropkg]``.
 
 The same checks serve manifest entries and ad hoc command-line options, so both fail the same
 way: a one-line ManifestError that names the entry and says what would be valid.
@@ -6,18 +7,18 @@ way: a one-line ManifestError that names the entry and says what would be valid.
 from __future__ import annotations
 
 import keyword
-import os
 import re
 from dataclasses import asdict, dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any, Mapping
 
-from .errors import ManifestError
+from ..core.layout import SDIST_SUFFIXES
+from ..errors import ManifestError, where as entry
+from .project import TABLE
 
 MODULE_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 PACKAGE_OPTIONS = ("alias", "destination", "env")
 PULL_OPTIONS = ("alias", "destination", "env", "fs_args", "sha256")
-SDIST_SUFFIXES = (".tar.gz", ".tgz")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 #: Sub-task name of the final compile step; no pull entry may take it.
 COMPILE_TASK = "pip-compile"
@@ -46,6 +47,7 @@ class PullSpec:
     """One sdist to pull: a local path, an fsspec URL or a requirement on a PyPI-like index."""
 
     source: str
+    kind: str = "path"  # "path", "url" or "index": see source_kind
     alias: str | None = None
     destination: str | None = None
     env: str = "base"
@@ -56,11 +58,14 @@ class PullSpec:
         return asdict(self)
 
 
-def source_kind(source: str, root: Path) -> str:
-    """``url``, ``path`` or ``index``: the one place that decides how a pull source is read."""
+def source_kind(source: str) -> str:
+    """``url``, ``path`` or ``index``: the one place that decides how a pull source is read,
+    from its spelling alone (no disk access), once, when the spec is made."""
     if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", source):
         return "url"
-    if source.endswith(SDIST_SUFFIXES) or "/" in source or os.sep in source or (root / source).exists():
+    if re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@", source):
+        return "index"  # a direct reference ``name @ url``: refused as a requirement source
+    if source.endswith(SDIST_SUFFIXES) or "/" in source or source.startswith(("~", ".")):
         return "path"
     return "index"
 
@@ -106,8 +111,37 @@ def check_pull_destination(dest: Any, where: str) -> str:
     return "/".join(parts)
 
 
-def _options(key: str, value: Any, allowed: tuple[str, ...], section: str) -> dict[str, Any]:
-    where = f"[tool.kedro.micropkg.{section}] {key!r}"
+def check_fs_args(path: Any, where: str) -> str:
+    """A YAML file of storage options: relative to the project, absolute, or ``~/...``
+    (credentials usually live outside the project). Read when the pull runs."""
+    if not isinstance(path, str) or not path.strip() or "\x00" in path or "\n" in path:
+        raise ManifestError(f"{where}: fs_args must be the path of a YAML file")
+    return path
+
+
+def requirement_source(source: str, where: str) -> str:
+    """A pull source that is neither a URL nor a path must be a PEP 508 requirement: checked
+    when the manifest is read, so a typo is a load-time error, not a failed task."""
+    if _SIMPLE_REQUIREMENT.fullmatch(source):  # the common spellings, without importing packaging
+        return source
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        req = Requirement(source)
+    except InvalidRequirement:
+        raise ManifestError(f"{where}: not a path, a URL or a requirement such as 'name>=1.0'") from None
+    if req.url:
+        raise ManifestError(f"{where}: a direct reference ('name @ url') is not an index requirement; "
+                            "write the URL itself as the source")
+    return source
+
+
+_SIMPLE_REQUIREMENT = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+    r"(?:\s*(?:===?|!=|~=|<=?|>=?)\s*[A-Za-z0-9.*+!_-]+(?:\s*,\s*(?:===?|!=|~=|<=?|>=?)\s*[A-Za-z0-9.*+!_-]+)*)?")
+
+
+def _options(key: str, value: Any, allowed: tuple[str, ...], where: str) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise ManifestError(f"{where}: the value must be a table of options such as {{}} or {{alias = \"x\"}}")
     opts = {k.replace("-", "_"): v for k, v in value.items()}
@@ -124,15 +158,15 @@ def _options(key: str, value: Any, allowed: tuple[str, ...], section: str) -> di
     return opts
 
 
-def _section(project_micropkg: Mapping[str, Any], section: str) -> Mapping[str, Any]:
-    entries = project_micropkg.get(section, {})
+def _section(micropkg: Mapping[str, Any], table: str, section: str) -> Mapping[str, Any]:
+    entries = micropkg.get(section, {})
     if not isinstance(entries, Mapping):
-        raise ManifestError(f"[tool.kedro.micropkg.{section}] must be a table of entries")
+        raise ManifestError(f"[{table}.{section}] must be a table of entries")
     return entries
 
 
 def package_spec(module_path: str, *, alias=None, destination=None, env=None, where: str | None = None) -> PackageSpec:
-    where = where or f"package {module_path!r}"
+    where = where or entry("package", module_path)
     check_module_path(module_path, where)
     return PackageSpec(
         module_path=module_path,
@@ -144,39 +178,45 @@ def package_spec(module_path: str, *, alias=None, destination=None, env=None, wh
 
 def pull_spec(source: str, *, alias=None, destination=None, env=None, fs_args=None, sha256=None,
               where: str | None = None) -> PullSpec:
-    where = where or f"pull {source!r}"
+    where = where or entry("pull", source)
     if not isinstance(source, str) or not source.strip():
         raise ManifestError(f"{where}: the source must be a path, a URL or a requirement")
+    source = source.strip()
     if source == COMPILE_TASK:
         raise ManifestError(f"{where}: {COMPILE_TASK!r} is reserved for the final compile task")
     if sha256 is not None and not SHA256.match(sha256):
         raise ManifestError(f"{where}: sha256 must be 64 lower-case hex digits")
+    kind = source_kind(source)
+    if kind == "index":
+        requirement_source(source, where)
     return PullSpec(
-        source=source.strip(),
+        source=source,
+        kind=kind,
         alias=check_alias(alias, where) if alias else None,
         destination=check_pull_destination(destination, where) if destination else None,
         env=check_env(env, where) if env else "base",
-        fs_args=check_relative(fs_args, where, "fs_args") if fs_args else None,
+        fs_args=check_fs_args(fs_args, where) if fs_args else None,
         sha256=sha256,
     )
 
 
-def package_specs(micropkg: Mapping[str, Any]) -> list[PackageSpec]:
-    """Every entry of ``[tool.kedro.micropkg.package]``, in file order."""
+def package_specs(micropkg: Mapping[str, Any], table: str = TABLE) -> list[PackageSpec]:
+    """Every entry of ``[tool.micropkg.package]``, in file order."""
     specs = []
-    for key, value in _section(micropkg, "package").items():
-        where = f"[tool.kedro.micropkg.package] {key!r}"
-        specs.append(package_spec(key, where=where, **_options(key, value, PACKAGE_OPTIONS, "package")))
-    _no_duplicates([(s.name, s.destination or "dist") for s in specs], "package", "write to the same sdist name")
+    for key, value in _section(micropkg, table, "package").items():
+        where = f"[{table}.package] {key!r}"
+        specs.append(package_spec(key, where=where, **_options(key, value, PACKAGE_OPTIONS, where)))
+    _no_duplicates([(s.name, s.destination or "dist") for s in specs], f"[{table}.package]",
+                   "write to the same sdist name")
     return specs
 
 
-def pull_specs(micropkg: Mapping[str, Any]) -> list[PullSpec]:
-    """Every entry of ``[tool.kedro.micropkg.pull]``, in file order."""
+def pull_specs(micropkg: Mapping[str, Any], table: str = TABLE) -> list[PullSpec]:
+    """Every entry of ``[tool.micropkg.pull]``, in file order."""
     specs = []
-    for key, value in _section(micropkg, "pull").items():
-        where = f"[tool.kedro.micropkg.pull] {key!r}"
-        specs.append(pull_spec(key, where=where, **_options(key, value, PULL_OPTIONS, "pull")))
+    for key, value in _section(micropkg, table, "pull").items():
+        where = f"[{table}.pull] {key!r}"
+        specs.append(pull_spec(key, where=where, **_options(key, value, PULL_OPTIONS, where)))
     return specs
 
 
@@ -184,5 +224,34 @@ def _no_duplicates(keys: list, section: str, what: str) -> None:
     seen = set()
     for key in keys:
         if key in seen:
-            raise ManifestError(f"[tool.kedro.micropkg.{section}]: two entries {what} {key[0]!r}; give one an alias")
+            raise ManifestError(f"{section}: two entries {what} {key[0]!r}; give one an alias")
         seen.add(key)
+
+
+DEFAULT_COMPILE = ["{python}", "-m", "piptools", "compile", "--quiet", "--no-header", "--strip-extras",
+                   "--no-emit-index-url", "--no-emit-trusted-host", "--no-emit-find-links"]
+
+
+def compile_command(micropkg: Mapping[str, Any], table: str = TABLE) -> list[str] | None:
+    """The compiler from ``[tool.micropkg] compile``: a command string, a list, or false
+    (default pip-compile from this environment; ``{python}`` is this interpreter)."""
+    import shlex
+    import sys
+
+    configured = micropkg.get("compile")
+    where = f"[{table}] compile"
+    if configured is None or configured is True:
+        command = list(DEFAULT_COMPILE)
+    elif configured is False:
+        return None
+    elif isinstance(configured, str) and configured.strip() and "\x00" not in configured:
+        try:
+            command = shlex.split(configured)
+        except ValueError as exc:
+            raise ManifestError(f"{where}: {configured!r} is not a valid command line ({exc})") from None
+    elif isinstance(configured, list) and configured and all(isinstance(a, str) and a and "\x00" not in a
+                                                             for a in configured):
+        command = list(configured)
+    else:
+        raise ManifestError(f"{where} must be a command string, a list of strings, or false")
+    return [sys.executable if arg == "{python}" else arg for arg in command]

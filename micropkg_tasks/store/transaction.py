@@ -15,23 +15,29 @@ import signal
 import uuid
 from pathlib import Path
 
-from .errors import MicropkgError
-from .fsutil import atomic_write_bytes
-from .project import Project
+from ..errors import ApplyError
+from .files import atomic_write_bytes
+from ..config.project import Project
 
 JOURNAL = "journal.json"
-_steps = 0
+#: Test-only fault injection, read once: SIGKILL at the N-th point between two file operations
+#: of an apply, or meet a full disk there. Never set these outside the test suite.
+_KILL_AT = int(os.environ.get("_MICROPKG_TEST_KILL_AT", "0") or 0)
+_FAIL_AT = int(os.environ.get("_MICROPKG_TEST_FAIL_AT", "0") or 0)
 
 
-def _step() -> None:
-    """A point between two file operations. The fault-injection tests set MICROPKG_KILL_AT=N
-    to SIGKILL the process at the N-th point, or MICROPKG_FAIL_AT=N to meet a full disk there."""
-    global _steps
-    _steps += 1
-    if os.environ.get("MICROPKG_KILL_AT") == str(_steps):
-        os.kill(os.getpid(), signal.SIGKILL)
-    if os.environ.get("MICROPKG_FAIL_AT") == str(_steps):
-        raise OSError(errno.ENOSPC, "No space left on device (injected)")
+class _Points:
+    """Counts the points between two file operations of one apply (fault-injection tests)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self) -> None:
+        self.count += 1
+        if self.count == _KILL_AT:
+            os.kill(os.getpid(), signal.SIGKILL)
+        if self.count == _FAIL_AT:
+            raise OSError(errno.ENOSPC, "No space left on device (injected)")
 
 
 def _fsync_dir(path: Path) -> None:
@@ -51,10 +57,11 @@ def apply(project: Project, writes: dict[str, bytes], deletes: list[str]) -> Non
     except OSError as exc:
         recover(project)
         where = f" ({exc.filename})" if exc.filename else ""
-        raise MicropkgError(f"could not apply the pull: {exc.strerror or exc}{where}; the project was left as it was") from None
+        raise ApplyError(f"could not apply the pull: {exc.strerror or exc}{where}; the project was left as it was") from None
 
 
 def _apply(project: Project, writes: dict[str, bytes], deletes: list[str]) -> None:
+    _step = _Points()
     state = project.state_dir
     state.mkdir(parents=True, exist_ok=True)
     tx = state / f"tx-{uuid.uuid4().hex}"
@@ -110,6 +117,11 @@ def _prune_empty(project: Project, folder: Path) -> None:
         except OSError:
             return
         folder = folder.parent
+
+
+def pending(state: Path) -> bool:
+    """Whether an interrupted transaction (a journal or staged files) is waiting in ``state``."""
+    return (state / JOURNAL).exists() or (state.is_dir() and any(state.glob("tx-*")))
 
 
 def recover(project: Project) -> str | None:

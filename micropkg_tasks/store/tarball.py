@@ -1,34 +1,67 @@
-"""Safe extraction: every member is checked before anything is written, and files are written
-by us (contents only, fixed modes) into a temporary folder. Links, devices, escapes, duplicates
-and bombs are refused with a message naming the member."""
+"""Tarballs on disk, both ways.
+
+Writing: the same members give the same bytes whatever the files' times, modes, owners, umask
+or the checkout path (members sorted, fixed mtime/mode/owner, gzip header without name or
+time), and the tarball appears under its final name only when complete.
+
+Reading: every member is checked before anything is written, and files are written by us
+(contents only, fixed modes) into a temporary folder. Links, devices, escapes, duplicates and
+bombs are refused with a message naming the member."""
 from __future__ import annotations
 
+import gzip
+import io
+import os
 import re
 import tarfile
 import zlib
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import IO, TYPE_CHECKING
 
-from .errors import ArchiveError
-from .metadata import parse_pkg_info
+from ..errors import ArchiveError
+from ..core.install import Sdist
+from ..core.metadata import parse_pkg_info
+from .files import atomic_write_via
+
+if TYPE_CHECKING:
+    from ..core.sdist import Member
 
 MAX_MEMBERS = 10_000
 MAX_TOTAL = 256 << 20
 IGNORED_TOP = re.compile(r".*\.egg-info$")
 TYPE_NAMES = {tarfile.SYMTYPE: "a symlink", tarfile.LNKTYPE: "a hardlink", tarfile.CHRTYPE: "a character device",
               tarfile.BLKTYPE: "a block device", tarfile.FIFOTYPE: "a FIFO", tarfile.CONTTYPE: "a contiguous file"}
+DEFAULT_EPOCH = 946684800  # 2000-01-01: after 1980, so wheels built from the sdist can zip it
 
 
-@dataclass(frozen=True)
-class Sdist:
-    """An extracted, checked sdist: its root folder, the one package in it and its metadata."""
+# -- writing ---------------------------------------------------------------------------------
 
-    root: Path
-    package: str
-    name: str
-    version: str
-    requirements: tuple[str, ...]
+def source_date_epoch() -> int:
+    try:
+        return max(int(os.environ["SOURCE_DATE_EPOCH"]), 315619200)  # 1980-01-02
+    except (KeyError, ValueError):
+        return DEFAULT_EPOCH
 
+
+def write_tar_gz(members: list[Member], fileobj: IO[bytes]) -> None:
+    """Write ``members`` as a reproducible gzip'd PAX tar to a binary file object."""
+    mtime = source_date_epoch()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=fileobj, mtime=0, compresslevel=9) as gz:
+        with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            for member in members:
+                data = member.read()
+                info = tarfile.TarInfo(member.name)
+                info.size, info.mtime, info.mode = len(data), mtime, 0o644
+                info.uid = info.gid = 0
+                info.uname = info.gname = ""
+                tar.addfile(info, io.BytesIO(data))
+
+
+def write_sdist(members: list[Member], target: Path) -> None:
+    atomic_write_via(target, lambda fh: write_tar_gz(members, fh))
+
+
+# -- reading ---------------------------------------------------------------------------------
 
 def check_name(name: str) -> str | None:
     """Why a member name is unsafe, or None."""

@@ -7,17 +7,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from .errors import PackageError
-from .manifest import PackageSpec
-from .metadata import normalise_version, read_version, sdist_basename
-from .project import Project
+from ..errors import PackageError
+from ..config.manifest import PackageSpec
+from .layout import INIT, REQUIREMENTS, parameter_names, rename_config, sdist_root, walk_files
+from .metadata import normalise_version, read_version
+from ..config.project import Project
 
-IGNORED_DIRS = {"__pycache__"}
-IGNORED_SUFFIXES = (".pyc", ".pyo")
 DEFAULT_DESTINATION = "dist"
-NEVER_PACKAGED = ("catalog", "credentials")
 
 
 @dataclass(frozen=True)
@@ -42,46 +40,13 @@ class MicroPackage:
 
     @property
     def requirements_file(self) -> str | None:
-        return next((src for src, rel in self.code if rel == "requirements.txt"), None)
+        return next((src for src, rel in self.code if rel == REQUIREMENTS), None)
 
 
-def walk_files(folder: Path) -> list[str]:
-    """Sorted POSIX paths relative to ``folder`` of every file we would ship, hidden ones and
-    byte-code left out. Missing folder: empty list."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = [d for d in dirnames if d not in IGNORED_DIRS and not d.startswith(".")]
-        rel = os.path.relpath(dirpath, folder)
-        for fname in filenames:
-            if fname.startswith(".") or fname.endswith(IGNORED_SUFFIXES):
-                continue
-            found.append(fname if rel == "." else f"{rel}/{fname}".replace(os.sep, "/"))
-    found.sort()
-    return found
 
 
-def parameter_names(rel: str) -> set[str]:
-    """The micro-package names whose parameters ``rel`` (relative to ``conf/<env>``) is: Kedro's
-    four patterns, restricted as Kedro's MANIFEST.in did (some part of the path starts with
-    ``parameters``), and never a catalog or credentials file.
-
-    1. ``**/parameters_<name>.yml``   2. ``**/<name>/**/*``
-    3. ``parameters*/**/<name>.yml``  4. ``parameters*/**/<name>/**/*``
-    """
-    parts = rel.split("/")
-    filename, folders = parts[-1], parts[:-1]
-    if filename.startswith(NEVER_PACKAGED) or not any(p.startswith("parameters") for p in parts):
-        return set()
-    names = set(folders)  # patterns 2 and 4
-    if filename.startswith("parameters_") and filename.endswith(".yml"):
-        names.add(filename[len("parameters_"):-len(".yml")])  # pattern 1
-    if folders and folders[0].startswith("parameters") and filename.endswith(".yml"):
-        names.add(filename[:-len(".yml")])  # pattern 3
-    return names
 
 
-def is_parameter_file(rel: str, name: str) -> bool:
-    return name in parameter_names(rel)
 
 
 @lru_cache(maxsize=None)
@@ -95,18 +60,6 @@ def _conf_index(conf_env: Path) -> dict[str, tuple[str, ...]]:
     return {name: tuple(rels) for name, rels in index.items()}
 
 
-def rename_config(rel: str, name: str, alias: str | None) -> str:
-    """Give the alias to parameter file and folder names *equal* to the name (not containing it)."""
-    if not alias or alias == name:
-        return rel
-    parts = list(PurePosixPath(rel).parts)
-    folders = [alias if p == name else p for p in parts[:-1]]
-    filename = parts[-1]
-    if filename == f"parameters_{name}.yml":
-        filename = f"parameters_{alias}.yml"
-    elif filename == f"{name}.yml":
-        filename = f"{alias}.yml"
-    return "/".join(folders + [filename])
 
 
 def collect(project: Project, spec: PackageSpec) -> MicroPackage:
@@ -157,5 +110,5 @@ def collect(project: Project, spec: PackageSpec) -> MicroPackage:
         config=tuple(config),
         tests=tuple(tests),
         version_file=project.rel(version_file),
-        target=f"{destination}/{sdist_basename(name, version)}.tar.gz",
+        target=f"{destination}/{sdist_root(name, version)}.tar.gz",
     )

@@ -1,0 +1,1 @@
+"""The thin shell: one operation end to end (package, pull, unpull, compile), composing config, core, sources and store."""

@@ -1,0 +1,62 @@
+"""Compile ``requirements.in`` into ``requirements.txt`` with pip-compile (or the configured
+compiler), atomically: the old output survives a failure, and the failure is one line."""
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from typing import Any
+
+from ..config.project import REQUIREMENTS_IN, REQUIREMENTS_TXT, Project
+from ..errors import CompileError
+
+
+def compile_requirements(project: Project, command: list[str]) -> dict[str, Any]:
+    """The ``pull:pip-compile`` task: compile under the project lock; doit keeps the digest of
+    the requirements.in it compiled (``in_sha``) to know when to run again."""
+    from ..store.files import project_lock, sha256_file
+
+    source = project.requirements_in
+    with project_lock(project.state_dir):
+        if not source.is_file():
+            print("no requirements.in: nothing to compile")
+            return {"in_sha": None}
+        digest = sha256_file(source)
+        run_compile(command, project.root)
+    print(f"compiled {REQUIREMENTS_IN} -> {REQUIREMENTS_TXT}")
+    return {"in_sha": digest}
+
+
+def run_compile(command: list[str], root: Path, source: str = REQUIREMENTS_IN,
+                output: str = REQUIREMENTS_TXT) -> None:
+    """Compile ``source`` into ``output`` atomically: the compiler writes a copy of the old
+    output (so its pins are kept), which replaces ``output`` only on success."""
+    out = root / output
+    fd, tmp = tempfile.mkstemp(prefix=".requirements.", suffix=".txt", dir=root)
+    os.close(fd)
+    try:
+        if out.exists():
+            shutil.copyfile(out, tmp)
+        env = dict(os.environ, CUSTOM_COMPILE_COMMAND="doit pull")
+        try:
+            proc = subprocess.run([*command, source, "--output-file", tmp], cwd=root, env=env,
+                                  capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        except FileNotFoundError:
+            raise CompileError(f"compile command not found: {command[0]!r}; install it or set [tool.micropkg] compile") from None
+        if proc.returncode != 0:
+            raise CompileError(f"{shlex.join(command[:4])} failed: {_error_lines(proc.stderr + proc.stdout)}")
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _error_lines(output: str) -> str:
+    """The ``ERROR:`` lines of a compiler's output (or its last line), not its traceback."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith(("ERROR", "error"))]
+    return " | ".join(errors or lines[-1:] or ["no output"])

@@ -1,0 +1,165 @@
+"""One pull, end to end: fetch -> check and extract -> plan -> decide against the lock ->
+apply atomically. The shell around the pure decisions in sources/extract/install."""
+from __future__ import annotations
+
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from ..config.manifest import PullSpec
+from ..config.project import REQUIREMENTS_IN, REQUIREMENTS_TXT, Project
+from ..core.install import InstallPlan, Sdist, decide, plan_install
+from ..core.requirements import append_block, new_requirements
+from ..errors import ConflictError, MicropkgError, where
+from ..sources import fetch
+from ..store import transaction
+from ..store.files import project_lock, sha256_bytes, sha256_file
+from ..store.lock import LockEntry, identity, read_lock, remember, render_lock
+from ..store.tarball import extract
+
+MAX_LISTED = 8
+
+
+def _current(project: Project, paths) -> dict[str, str | None]:
+    out = {}
+    for path in paths:
+        full = project.root / path
+        out[path] = sha256_file(full) if full.is_file() else None
+    return out
+
+
+def requirements_text(project: Project) -> str:
+    """requirements.in, or the requirements.txt it starts from when it does not exist yet."""
+    for name in (REQUIREMENTS_IN, REQUIREMENTS_TXT):
+        path = project.root / name
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    return ""
+
+
+def pull(project: Project, spec: PullSpec, force: bool = False, timeout: float | None = None) -> list[str]:
+    """Pull ``spec`` into ``project``; return the lines to tell the user. All or nothing."""
+    messages = []
+    with project_lock(project.state_dir):
+        recovered = transaction.recover(project)
+        if recovered:
+            messages.append(recovered)
+        with tempfile.TemporaryDirectory(prefix="micropkg-pull-") as tmp:
+            fetched = fetch(project, spec, Path(tmp), *([timeout] if timeout else []))
+            (Path(tmp) / "x").mkdir()
+            sdist = extract(fetched.path, Path(tmp) / "x", where("pull", spec.source))
+            plan = plan_install(project, spec, sdist)
+            messages += _install(project, spec, sdist, plan, fetched.sha256, force)
+    return messages
+
+
+def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, archive_sha: str,
+             force: bool) -> list[str]:
+    label = where("pull", spec.source)
+    entries = read_lock(project)
+    entry = entries.get(plan.module)
+    owners = {path: module for module, other in entries.items() if module != plan.module for path in other.files}
+    plan_hashes = {path: sha256_bytes(data) for path, data in plan.files.items()}
+    current = _current(project, set(plan_hashes) | set(entry.files if entry else ()))
+    decision = decide(plan_hashes, entry.files if entry else {}, current, owners, plan.module)
+    writes, deletes, conflicts = decision.writes, list(decision.deletes), decision.conflicts
+    if conflicts and not force:
+        shown = "; ".join(conflicts[:MAX_LISTED]) + (f"; and {len(conflicts) - MAX_LISTED} more" if len(conflicts) > MAX_LISTED else "")
+        raise ConflictError(f"{label}: would overwrite {shown}. Nothing was changed; use --force to replace them")
+
+    changes = {path: plan.files[path] for path in writes}
+    req_text = requirements_text(project)
+    added = new_requirements(req_text, list(sdist.requirements))
+    if added:
+        changes[REQUIREMENTS_IN] = append_block(req_text, plan.module, added).encode("utf-8")
+
+    new_entry = LockEntry(
+        module=plan.module, source=spec.source, sha256=archive_sha, name=sdist.name, version=sdist.version,
+        alias=spec.alias or "", destination=spec.destination or "", env=spec.env,
+        requirements=tuple(sdist.requirements),
+        added=tuple(sorted(set(entry.added if entry else ()) | set(added))),
+        files=plan_hashes,
+    )
+    if entry == new_entry and not changes and not deletes:
+        return [f"{plan.module}: {sdist.name} {sdist.version} is already installed and unchanged"]
+    new_entries = {**entries, plan.module: new_entry}
+    if new_entry != entry:
+        changes[project.rel(project.lock_path)] = render_lock(new_entries).encode("utf-8")
+    transaction.apply(project, changes, deletes)
+    remember(project.lock_path, new_entries)
+
+    verb = "pulled" if entry is None else f"updated from {entry.version} to" if entry.version != sdist.version else "re-pulled"
+    messages = [f"{verb} {sdist.name} {sdist.version} into {project.package_name}.{plan.module} "
+                f"({len(writes)} written, {len(deletes)} removed)"]
+    if added:
+        messages.append(f"added to {REQUIREMENTS_IN}: {', '.join(added)}")
+    if conflicts:
+        messages.append(f"forced over {len(conflicts)} conflicting file(s)")
+    return messages
+
+
+def installed_by(entries: dict[str, LockEntry], spec: PullSpec) -> LockEntry | None:
+    """The install a pull spec made: same source, alias, destination (the module path is
+    ``[destination.]<alias or the sdist's package>``, so these three identify it)."""
+    return next((e for e in entries.values() if e.source == spec.source and e.alias == (spec.alias or "")
+                 and e.destination == (spec.destination or "")), None)
+
+
+@lru_cache(maxsize=4)
+def _lock_entries(project: Project, stamp: tuple) -> dict[str, LockEntry]:
+    try:
+        return read_lock(project)
+    except MicropkgError:
+        return {}
+
+
+def is_installed(project: Project, spec: PullSpec) -> bool:
+    """Whether the lock records this spec's install with all its files present: doit's cheap
+    up-to-date check (the lock is parsed once per run, whatever the number of tasks)."""
+    stamp = identity(project.lock_path)
+    entry = installed_by(_lock_entries(project, stamp), spec) if stamp else None
+    return entry is not None and all((project.root / path).is_file() for path in entry.files)
+
+
+def unpull_spec(project: Project, spec: PullSpec, dryrun: bool = False) -> list[str]:
+    """``doit clean pull:<source>``: remove exactly the install this task made."""
+    with project_lock(project.state_dir):
+        transaction.recover(project)
+        entry = installed_by(read_lock(project), spec)
+        if entry is None:
+            return [f"{where('pull', spec.source)}: nothing recorded in {project.lock_path.name}, nothing to remove"]
+        return _remove(project, entry.module, dryrun)
+
+
+def unpull(project: Project, module: str, dryrun: bool = False) -> list[str]:
+    """``doit unpull --module M``: remove any recorded install, from the manifest or ad hoc."""
+    with project_lock(project.state_dir):
+        transaction.recover(project)
+        entries = read_lock(project)
+        if module not in entries:
+            known = ", ".join(sorted(entries)) or "none"
+            raise MicropkgError(f"unpull: {module or '(no --module)'} is not in {project.lock_path.name}; "
+                                f"installed modules: {known}")
+        return _remove(project, module, dryrun)
+
+
+def _remove(project: Project, module: str, dryrun: bool) -> list[str]:
+    """Remove what the pull of ``module`` installed, atomically (the caller holds the lock).
+    Files changed since the pull are kept and named; requirements.in is left as it is."""
+    entries = read_lock(project)
+    entry = entries[module]
+    current = _current(project, entry.files)
+    deletes = sorted(p for p, sha in entry.files.items() if current[p] == sha)
+    kept = sorted(p for p, sha in entry.files.items() if current[p] not in (None, sha))
+    messages = [f"{'would remove' if dryrun else 'removed'} {entry.name} {entry.version} from "
+                f"{project.package_name}.{entry.module} ({len(deletes)} files)"]
+    if kept:
+        messages.append(f"kept {len(kept)} file(s) changed since the pull: {', '.join(kept)}")
+    if dryrun:
+        return messages
+    rest = {m: e for m, e in entries.items() if m != entry.module}
+    writes = {project.rel(project.lock_path): render_lock(rest).encode("utf-8")} if rest else {}
+    if not rest and project.lock_path.exists():
+        deletes.append(project.rel(project.lock_path))
+    transaction.apply(project, writes, deletes)
+    return messages

@@ -1,0 +1,83 @@
+"""MicroPackage -> the members of its sdist (a plan, plain data). Writing them is the store's
+job (``store/tarball.py``); the format's names come from ``layout``."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config.project import Project
+from ..errors import PackageError, where
+from .collect import MicroPackage
+from .layout import (INIT, PKG_INFO, PYPROJECT, code_member, config_member, renamed, sdist_root,
+                     tests_member)
+from .metadata import read_requirements, render_pkg_info
+
+#: Bumped whenever the produced bytes change for the same inputs, so doit rebuilds.
+FORMAT_VERSION = "2"
+BUILD_REQUIRES = "flit_core>=3.4,<5"
+
+
+@dataclass(frozen=True)
+class Member:
+    """One tar member: bytes, or a file to read (with an optional module rename for .py)."""
+
+    name: str
+    data: bytes | None = None
+    path: Path | None = None
+    rename: tuple[str, str] | None = None
+    label: str = ""  # the entry, for messages
+    shown: str = ""  # the project-relative source path, for messages
+
+    def read(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        assert self.path is not None
+        return renamed(self.path.read_bytes(), self.shown or self.name, self.rename, self.label)
+
+
+def render_pyproject(name: str, version: str, requirements: list[str]) -> str:
+    """A static pyproject: flit_core builds a wheel of ``<name>/`` (config included, no tests)."""
+    q = json.dumps  # a JSON string is a valid TOML basic string
+    deps = "".join(f"    {q(r)},\n" for r in requirements)
+    return (
+        "[build-system]\n"
+        f"requires = [{q(BUILD_REQUIRES)}]\n"
+        'build-backend = "flit_core.buildapi"\n\n'
+        "[project]\n"
+        f"name = {q(name)}\n"
+        f"version = {q(version)}\n"
+        f"description = {q(f'Micro-package `{name}`')}\n"
+        f"dependencies = [\n{deps}]\n\n"
+        "[tool.flit.module]\n"
+        f"name = {q(name)}\n"
+    )
+
+
+def plan_sdist(project: Project, mp: MicroPackage) -> list[Member]:
+    """Every member of the sdist, sorted by name. Pure but for reading requirements.txt.
+
+    A tests folder without ``__init__.py`` (Kedro's starters) gets an empty one, as Kedro's own
+    sdists have: Kedro 0.19's pull crashes without it, and pytest needs it to tell two pulled
+    copies of the same test module apart."""
+    label = where("package", mp.spec.module_path)
+    root = sdist_root(mp.name, mp.version)
+    rename = (f"{project.package_name}.{mp.spec.module_path}", mp.name)
+    requirements = read_requirements(project.root / mp.requirements_file) if mp.requirements_file else []
+    members = [
+        Member(f"{root}/{PKG_INFO}", data=render_pkg_info(mp.name, mp.version, requirements).encode()),
+        Member(f"{root}/{PYPROJECT}", data=render_pyproject(mp.name, mp.version, requirements).encode()),
+    ]
+    members += [Member(code_member(root, mp.name, rel), path=project.root / src, rename=rename, label=label,
+                       shown=src) for src, rel in mp.code]
+    members += [Member(config_member(root, mp.name, rel), path=project.root / src) for src, rel in mp.config]
+    members += [Member(tests_member(root, rel), path=project.root / src, rename=rename, label=label, shown=src)
+                for src, rel in mp.tests]
+    if mp.tests and not any(rel == INIT for _, rel in mp.tests):
+        members.append(Member(tests_member(root, INIT), data=b""))
+    members.sort(key=lambda m: m.name)
+    names = [m.name for m in members]
+    clash = next((a for a, b in zip(names, names[1:]) if a == b), None)
+    if clash:
+        raise PackageError(f"{label}: two files would both be {clash!r} in the sdist")
+    return members

@@ -1,0 +1,77 @@
+"""Where a pull's sdist comes from: a local path, any fsspec URL, or a requirement resolved on
+a PyPI-like index. Always ends as a file in a temporary folder with its sha256, within one
+deadline and size limit, never by running code from the archive."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config.fs_args import fs_args_path, load_fs_args
+from ..config.manifest import PullSpec
+from ..config.project import Project
+from ..errors import SourceError, where
+from .download import DEFAULT_TIMEOUT, Deadline, Fetched, copy_stream
+
+__all__ = ["Fetched", "fetch", "local_path"]
+
+
+def local_path(project: Project, spec: PullSpec) -> Path:
+    """The file a ``path`` source names: relative to the project, absolute, or ``~/...``."""
+    return fs_args_path(project.root, spec.source)
+
+
+def fetch(project: Project, spec: PullSpec, workdir: Path, timeout: float = DEFAULT_TIMEOUT) -> Fetched:
+    """Copy the sdist named by ``spec`` into ``workdir``; check the pinned digest if any."""
+    label = where("pull", spec.source)
+    if spec.source.split("?", 1)[0].endswith(".whl"):
+        raise SourceError(f"{label}: a wheel holds no tests or parameters; pull needs the sdist (.tar.gz)")
+    deadline = Deadline(timeout)
+    if spec.kind == "path":
+        fetched = _fetch_path(local_path(project, spec), workdir, label, deadline)
+    elif spec.kind == "url":
+        fetched = _fetch_url(spec.source, load_fs_args(project.root, spec.fs_args, label), workdir, label, deadline)
+    else:
+        from .index import fetch_from_index
+        from .pipconf import index_url
+
+        fetched = fetch_from_index(spec.source, index_url(), workdir, deadline, label)
+    if spec.sha256 and fetched.sha256 != spec.sha256:
+        raise SourceError(f"{label}: sha256 is {fetched.sha256}, the manifest pins {spec.sha256}")
+    return fetched
+
+
+def _fetch_path(path: Path, workdir: Path, label: str, deadline: Deadline) -> Fetched:
+    try:
+        with path.open("rb") as fh:
+            return copy_stream(fh, workdir / "sdist.tar.gz", label, deadline)
+    except FileNotFoundError:
+        raise SourceError(f"{label}: sdist {path} not found") from None
+    except IsADirectoryError:
+        raise SourceError(f"{label}: {path} is a folder, not an sdist") from None
+    except PermissionError:
+        raise SourceError(f"{label}: sdist {path} cannot be read (permission denied)") from None
+
+
+def _fetch_url(url: str, storage_options: dict, workdir: Path, label: str, deadline: Deadline) -> Fetched:
+    import fsspec
+    from fsspec.registry import known_implementations
+
+    protocol = url.split("://", 1)[0]
+    try:
+        fs, path = fsspec.core.url_to_fs(url, **storage_options)
+    except ImportError:
+        hint = known_implementations.get(protocol, {}).get("err", "")
+        raise SourceError(f"{label}: {protocol}:// needs an extra package: {hint or 'see the fsspec documentation'}".strip()) from None
+    except ValueError as exc:
+        raise SourceError(f"{label}: cannot open {url}: {exc}") from None
+    except TypeError as exc:
+        raise SourceError(f"{label}: cannot open {url}: bad fs_args ({exc})") from None
+    try:
+        with fs.open(path, "rb") as fh:
+            return copy_stream(fh, workdir / "sdist.tar.gz", label, deadline)
+    except SourceError:
+        raise
+    except FileNotFoundError:
+        raise SourceError(f"{label}: {url} not found") from None
+    except Exception as exc:  # network, auth and protocol errors of any fsspec backend
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        raise SourceError(f"{label}: cannot download {url}: {type(exc).__name__}: {first}") from None

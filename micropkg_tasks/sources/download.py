@@ -1,0 +1,82 @@
+"""Copying a download to disk with limits: a size cap, one overall deadline, a digest check."""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from ..errors import SourceError
+
+MAX_ARCHIVE = 256 << 20  # the same limit extraction applies: what we package, we can pull
+DEFAULT_TIMEOUT = 300.0
+CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class Fetched:
+    path: Path
+    sha256: str
+
+
+class Deadline:
+    """One overall time limit for everything a fetch reads (a server that drips a byte every
+    few seconds never resets it)."""
+
+    def __init__(self, seconds: float = DEFAULT_TIMEOUT) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return self.end - time.monotonic()
+
+    def socket_timeout(self) -> float:
+        return max(0.1, min(60.0, self.left()))
+
+    def check(self, what: str) -> None:
+        if self.left() <= 0:
+            raise SourceError(f"{what}: no complete answer within {self.seconds:g} s; giving up")
+
+    def read_all(self, src: Any, limit: int, what: str) -> bytes:
+        chunks, size = [], 0
+        for chunk in self.chunks(src, what):
+            size += len(chunk)
+            if size > limit:
+                raise SourceError(f"{what}: answer larger than {limit >> 20} MiB; refusing it")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def chunks(self, src: Any, what: str):
+        read = getattr(src, "read1", None) or src.read
+        while True:
+            self.check(what)
+            try:
+                chunk = read(CHUNK)
+            except TimeoutError:
+                self.check(what)
+                raise SourceError(f"{what}: the server stopped answering") from None
+            if not chunk:
+                return
+            yield chunk
+
+
+def copy_stream(src: IO[bytes] | Any, dest: Path, what: str, deadline: Deadline, expected: str | None = None,
+                limit: int = MAX_ARCHIVE) -> Fetched:
+    digest, size = hashlib.sha256(), 0
+    try:
+        with dest.open("wb") as out:
+            for chunk in deadline.chunks(src, what):
+                size += len(chunk)
+                if size > limit:
+                    raise SourceError(f"{what} is larger than {limit >> 20} MiB; refusing it")
+                digest.update(chunk)
+                out.write(chunk)
+    except OSError as exc:
+        if isinstance(exc, TimeoutError):
+            raise SourceError(f"{what}: the server stopped answering") from None
+        raise SourceError(f"{what}: cannot copy it to a temporary folder ({exc.strerror or exc})") from None
+    sha = digest.hexdigest()
+    if expected and sha != expected:
+        raise SourceError(f"{what}: sha256 {sha} does not match the index's {expected}")
+    return Fetched(dest, sha)

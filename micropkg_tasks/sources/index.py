@@ -1,0 +1,108 @@
+"""A PyPI-like simple index client: PEP 691 JSON or PEP 503 HTML, by content negotiation.
+Every answer is checked: a malformed page is one line naming the index, never a traceback."""
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from html.parser import HTMLParser
+from pathlib import Path
+
+from ..errors import SourceError
+from .choose import IndexFile, parse_requirement, pick_sdist
+from .download import Fetched, Deadline, copy_stream
+
+ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
+MAX_PAGE = 32 << 20
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[dict[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            a = dict(attrs)
+            if a.get("href"):
+                self.links.append(a)
+
+
+def _safe_url(url: str, index: str) -> str:
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url) or not url.startswith(("http://", "https://", "file://")):
+        raise SourceError(f"index {index} lists a file at an unusable URL {url[:80]!r}")
+    return url
+
+
+def _open(url: str, deadline: Deadline, accept: str | None = None):
+    headers = {"User-Agent": "micropkg-tasks"}
+    if accept:
+        headers["Accept"] = accept
+    return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=deadline.socket_timeout())
+
+
+def parse_page(body: bytes, ctype: str, final: str, index: str) -> list[IndexFile]:
+    """The files of one project page; anything malformed is a SourceError naming the index."""
+    files = []
+    if "json" in ctype:
+        try:
+            data = json.loads(body)
+            entries = data["files"] if isinstance(data, dict) else None
+            if not isinstance(entries, list):
+                raise ValueError("no 'files' list")
+            for f in entries:
+                if not isinstance(f, dict) or not isinstance(f.get("filename"), str) or not isinstance(f.get("url"), str):
+                    raise ValueError("a file entry without 'filename' or 'url'")
+                hashes = f.get("hashes") if isinstance(f.get("hashes"), dict) else {}
+                sha = hashes.get("sha256")
+                files.append(IndexFile(f["filename"], _safe_url(urllib.parse.urljoin(final, f["url"]), index),
+                                       sha if isinstance(sha, str) else None, bool(f.get("yanked"))))
+        except (ValueError, TypeError) as exc:
+            raise SourceError(f"index {index} gave a malformed JSON page ({exc})") from None
+        return files
+    parser = _Links()
+    parser.feed(body.decode("utf-8", "replace"))
+    for link in parser.links:
+        href = urllib.parse.urljoin(final, link["href"] or "")
+        base, _, fragment = href.partition("#")
+        sha = fragment[len("sha256="):] if fragment.startswith("sha256=") else None
+        filename = urllib.parse.unquote(base.rsplit("/", 1)[-1])
+        files.append(IndexFile(filename, _safe_url(base, index), sha, "data-yanked" in link))
+    return files
+
+
+def index_files(project_name: str, index: str, deadline: Deadline | None = None,
+                accept: str = ACCEPT) -> list[IndexFile]:
+    """The files of one project on the index (``accept`` chooses the API flavour)."""
+    from packaging.utils import canonicalize_name
+
+    deadline = deadline or Deadline()
+    url = f"{index.rstrip('/')}/{canonicalize_name(project_name)}/"
+    try:
+        with _open(url, deadline, accept) as resp:
+            body = deadline.read_all(resp, MAX_PAGE, f"index {index}")
+            ctype, final = resp.headers.get("Content-Type", ""), resp.geturl()
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            raise SourceError(f"{project_name!r} not found on the index {index}") from None
+        raise SourceError(f"index {index} answered {exc.code} for {project_name!r}") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise SourceError(f"cannot reach the index {index}: {getattr(exc, 'reason', exc)}") from None
+    return parse_page(body, ctype, final, index)
+
+
+def fetch_from_index(requirement_text: str, index: str, workdir: Path, deadline: Deadline | None = None,
+                     label: str | None = None) -> Fetched:
+    """The best sdist for a requirement on ``index``, copied into ``workdir``."""
+    deadline = deadline or Deadline()
+    label = label or f"pull {requirement_text!r}"
+    requirement = parse_requirement(requirement_text)
+    chosen = pick_sdist(requirement, index_files(requirement.name, index, deadline), label)
+    try:
+        with _open(chosen.url, deadline) as resp:
+            return copy_stream(resp, workdir / "sdist.tar.gz", chosen.filename, deadline, chosen.sha256)
+    except SourceError:
+        raise
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise SourceError(f"cannot download {chosen.url}: {getattr(exc, 'reason', exc)}") from None

@@ -1,0 +1,219 @@
+"""``micropkg.lock``: what each pull installed, so a re-pull is a no-op, an upgrade replaces
+exactly the files it owns, and user edits are noticed. TOML, written in a stable order.
+
+The lock is committed, so a pull request can forge it: everything read from it is checked
+before any decision uses it. A path must be a relative POSIX path inside the places that
+entry's pull installs to (its code folder, its tests folder, ``conf/<env>``), and must not pass
+through a symlink; otherwise the whole lock is refused with one line and nothing is touched.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import sys
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from ..config.project import CONF_DIR, Project
+from ..errors import LockError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+LOCK_VERSION = 1
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+_ENV = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+@dataclass(frozen=True)
+class LockEntry:
+    """One pulled micro-package, keyed by where it lives (module path under the project package)."""
+
+    module: str
+    source: str
+    sha256: str
+    name: str
+    version: str
+    alias: str = ""
+    destination: str = ""
+    env: str = "base"
+    requirements: tuple[str, ...] = ()  # what the micro-package requires (its PKG-INFO)
+    added: tuple[str, ...] = ()  # the lines its pulls appended to requirements.in
+    files: dict[str, str] = field(default_factory=dict)  # project-relative path -> sha256
+
+
+def install_roots(project: Project, module: str, env: str) -> tuple[str, str, str]:
+    """The three folders (project-relative, POSIX) a pull of ``module`` installs into."""
+    parts = module.split(".")
+    return (project.rel(project.package_dir.joinpath(*parts)), project.rel(project.tests_root().joinpath(*parts)),
+            f"{CONF_DIR}/{env}")
+
+
+_cache: dict[Path, tuple[tuple[int, int, int], dict[str, LockEntry]]] = {}
+
+
+def identity(path: Path) -> tuple[int, int, int] | None:
+    """What changes whenever the file is rewritten (inode, mtime, size); None if it is missing."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def remember(path: Path, entries: dict[str, LockEntry]) -> None:
+    """After writing the lock: keep what it says, so the next read in this process (the next
+    pull of a ``doit pull`` run) skips parsing. Any other writer changes the file's identity."""
+    key = identity(path)
+    if key:
+        _cache[path] = (key, dict(entries))
+
+
+def read_lock(project: Project) -> dict[str, LockEntry]:
+    """The checked entries of ``micropkg.lock`` by module; parsed once per version of the file."""
+    path = project.lock_path
+    key = identity(path)
+    if key is None:
+        return {}
+    cached = _cache.get(path)
+    if cached and cached[0] == key:
+        return dict(cached[1])
+    entries = parse_lock(_read_text(path), project)
+    remember(path, entries)
+    return entries
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise LockError(f"{path.name} is corrupt ({exc}); restore it from version control or delete it and pull again") from None
+    except OSError as exc:
+        raise LockError(f"{path.name} cannot be read ({exc.strerror or exc})") from None
+
+
+def parse_lock(text: str, project: Project) -> dict[str, LockEntry]:
+    """Entries from the lock's text, every field and path checked (see the module's doc)."""
+    name = project.lock_path.name
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LockError(f"{name} is corrupt ({exc}); restore it from version control or delete it and pull again") from None
+    version = data.get("version")
+    if version != LOCK_VERSION:
+        raise LockError(f"{name} has version {version!r}; this micropkg-tasks reads version {LOCK_VERSION} "
+                        "(upgrade micropkg-tasks, or delete the lock and pull again)")
+    raw_entries = data.get("micropkg", [])
+    if not isinstance(raw_entries, list):
+        raise LockError(f"{name}: 'micropkg' must be an array of tables")
+    entries: dict[str, LockEntry] = {}
+    for raw in raw_entries:
+        entry = _entry(raw, name)
+        if entry.module in entries:
+            raise LockError(f"{name}: module {entry.module!r} appears twice")
+        _check_paths(entry, project, name)
+        entries[entry.module] = entry
+    owners: dict[str, str] = {}
+    for entry in entries.values():
+        for path in entry.files:
+            if path in owners:
+                raise LockError(f"{name}: {path!r} is claimed by both {owners[path]!r} and {entry.module!r}")
+            owners[path] = entry.module
+    return entries
+
+
+def _entry(raw: Any, name: str) -> LockEntry:
+    if not isinstance(raw, dict):
+        raise LockError(f"{name}: every [[micropkg]] must be a table")
+    known = {f.name for f in fields(LockEntry)}
+    unknown = set(raw) - known
+    if unknown:
+        raise LockError(f"{name}: unknown field(s) {', '.join(sorted(unknown))}; delete the lock and pull again")
+    values = dict(raw)
+    for key in ("module", "source", "sha256", "name", "version", "alias", "destination", "env"):
+        if key in values and not isinstance(values[key], str):
+            raise LockError(f"{name}: field {key!r} must be a string")
+    for key in ("requirements", "added"):
+        value = values.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise LockError(f"{name}: field {key!r} must be an array of strings")
+        values[key] = tuple(value)
+    files = values.get("files", {})
+    if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        raise LockError(f"{name}: [micropkg.files] must map paths to sha256 strings")
+    try:
+        entry = LockEntry(**values)
+    except TypeError as exc:
+        raise LockError(f"{name} has an unexpected layout ({exc}); delete it and pull again") from None
+    if not _MODULE.fullmatch(entry.module):
+        raise LockError(f"{name}: module {entry.module!r} is not a dotted Python module path")
+    if not _ENV.fullmatch(entry.env):
+        raise LockError(f"{name}: env {entry.env!r} of {entry.module!r} is not the name of one folder in conf/")
+    bad = next((sha for sha in [entry.sha256, *entry.files.values()] if not _SHA256.fullmatch(sha)), None)
+    if bad is not None:
+        raise LockError(f"{name}: {bad!r} in {entry.module!r} is not a sha256 (64 lower-case hex digits)")
+    return entry
+
+
+def _check_paths(entry: LockEntry, project: Project, name: str) -> None:
+    roots = install_roots(project, entry.module, entry.env)
+    for path in entry.files:
+        why = _bad_path(path, roots) or _through_link(project.root, path)
+        if why:
+            raise LockError(f"{name}: {entry.module!r} lists {path!r}, which {why}; the lock was refused "
+                            "and nothing was changed (restore it from version control)")
+
+
+def _bad_path(path: str, roots: tuple[str, ...]) -> str | None:
+    if not path or any(ord(c) < 0x20 or ord(c) == 0x7F for c in path) or "\\" in path:
+        return "has control characters or a backslash"
+    if path.startswith("/") or re.match(r"[A-Za-z]:", path):
+        return "is absolute"
+    parts = path.split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        return "has a '..', '.' or empty component"
+    if not any(path.startswith(root + "/") for root in roots):
+        return f"is outside the folders that pull installs to ({', '.join(roots)})"
+    return None
+
+
+def _through_link(root: Path, path: str) -> str | None:
+    """Whether a component of ``path`` under ``root`` is a symlink (or the file itself is)."""
+    current = str(root)
+    for part in path.split("/"):
+        current = os.path.join(current, part)
+        try:
+            mode = os.lstat(current).st_mode
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            return f"cannot be checked ({exc.strerror})"
+        if stat.S_ISLNK(mode):
+            return "passes through a symlink"
+    return None
+
+
+def render_lock(entries: dict[str, LockEntry]) -> str:
+    q = json.dumps  # JSON strings are valid TOML basic strings
+    out = ["# Written by micropkg-tasks: what each pull installed. Commit it; do not edit by hand.",
+           f"version = {LOCK_VERSION}", ""]
+    for module in sorted(entries):
+        entry = entries[module]
+        files = entry.files
+        out.append("[[micropkg]]")
+        for key, value in ((f.name, getattr(entry, f.name)) for f in fields(entry) if f.name != "files"):
+            if isinstance(value, (list, tuple)):
+                out.append(f"{key} = [{', '.join(q(v) for v in value)}]")
+            else:
+                out.append(f"{key} = {q(value)}")
+        out.append("")
+        out.append("[micropkg.files]")
+        out += [f"{q(path)} = {q(files[path])}" for path in sorted(files)]
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,86 @@
+"""The one place where our errors become doit's: task creators raise InvalidDodoFile (doit
+prints one ``ERROR:`` line and exits 3), python-actions return TaskFailed (exit 1)."""
+from __future__ import annotations
+
+import contextlib
+import functools
+import sys
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from doit.exceptions import InvalidDodoFile, TaskFailed
+
+from ..config.project import LegacyManifestError, Project, load_project
+from ..errors import MicropkgError
+
+
+@contextlib.contextmanager
+def loading() -> Iterator[None]:
+    """Around a task creator: a MicropkgError becomes doit's one-line load error."""
+    try:
+        yield
+    except MicropkgError as exc:
+        raise InvalidDodoFile(str(exc)) from None
+
+
+def action(func: Callable[..., Any]) -> Callable[..., Any]:
+    """A python-action: prints the lines ``func`` returns (a dict is doit's saved values),
+    and a MicropkgError becomes a failed task with its one line."""
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = func(*args, **kwargs)
+        except MicropkgError as exc:
+            return TaskFailed(str(exc))
+        if isinstance(result, dict):
+            return result
+        for line in result or ():
+            print(line)
+        return None
+    return run
+
+
+def clean_action(func: Callable[..., Any]) -> Callable[..., Any]:
+    """A ``doit clean`` action: doit ignores their results, so a MicropkgError is printed."""
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            for line in func(*args, **kwargs) or ():
+                print(line)
+        except MicropkgError as exc:
+            print(f"ERROR: {exc}", file=sys.stderr)
+    return run
+
+
+def running(command: str) -> bool:
+    """Whether this doit process was asked to run ``command`` (doit loads every task creator
+    whatever the command; a creator uses this to stay quiet for another command's sake)."""
+    return command in sys.argv[1:]
+
+
+def project() -> Project:
+    """The project in the current folder (doit runs from the dodo file's folder). A legacy
+    manifest in a Kedro 1.x project stops every command but ``doit migrate``."""
+    try:
+        return load_project(Path.cwd())
+    except LegacyManifestError:
+        if running("migrate"):
+            return load_project(Path.cwd(), allow_legacy=True)
+        raise
+
+
+def option(name: str, help: str, long: str | None = None, kind: type = str, short: str = "") -> dict[str, Any]:
+    """A doit creator parameter: ``--<long>``, empty (or False) when not given."""
+    opt: dict[str, Any] = {"name": name, "long": long or name, "type": kind,
+                           "default": False if kind is bool else "", "help": help}
+    if short:
+        opt["short"] = short
+    return opt
+
+
+def say(message: str) -> None:
+    print(message)
+
+
+def message_task(doc: str | None, message: str) -> dict[str, Any]:
+    return {"doc": doc, "actions": [(say, [message])], "uptodate": [False], "verbosity": 2}

@@ -1,0 +1,67 @@
+"""``doit package``: one task per manifest entry (or ``--micropkg``), wired from the core."""
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from doit import task_params
+
+from ..config import manifest
+from ..config.project import Project
+from ..core.collect import MicroPackage, collect
+from ..errors import ManifestError
+from .edge import action, loading, message_task, option, project as current_project
+
+PACKAGE_PARAMS = [
+    option("micropkg", "module path to package ad hoc, e.g. pipelines.cleaning (instead of the manifest)"),
+    option("alias", "name to publish the micro-package under"),
+    option("env", "conf/<env> to take parameters from (base)"),
+    option("destination", "folder for the sdist, relative to the project (dist)"),
+]
+
+
+@action
+def package_action(project: Project, mp: MicroPackage) -> list[str]:
+    from ..actions.package import package
+
+    return package(project, mp)
+
+
+def package_tasks(project: Project, specs: list[manifest.PackageSpec]) -> Iterator[dict[str, Any]]:
+    from ..core.sdist import FORMAT_VERSION
+
+    for spec in specs:
+        mp = collect(project, spec)
+        yield {
+            "name": spec.module_path,
+            "doc": f"sdist of {project.package_name}.{spec.module_path} -> {mp.target}",
+            "actions": [(package_action, [project, mp])],
+            "file_dep": mp.file_dep,
+            "targets": [mp.target],
+            "uptodate": [manifest_config_changed(spec, project, FORMAT_VERSION)],
+            "clean": True,
+            "verbosity": 2,
+        }
+
+
+def manifest_config_changed(spec: manifest.PackageSpec, project: Project, format_version: str) -> Any:
+    from doit.tools import config_changed
+
+    return config_changed({"spec": spec.as_dict(), "package": project.package_name, "format": format_version})
+
+
+@task_params(PACKAGE_PARAMS)
+def task_package(micropkg: str, alias: str, env: str, destination: str) -> Any:
+    """Package micro-packages into sdists ([tool.micropkg.package], or --micropkg)."""
+    with loading():
+        project = current_project()
+        if micropkg:
+            specs = [manifest.package_spec(micropkg, alias=alias or None, env=env or None,
+                                           destination=destination or None)]
+        elif alias or env or destination:
+            raise ManifestError("package: --alias, --env and --destination need --micropkg <module path>")
+        else:
+            specs = manifest.package_specs(project.micropkg, project.table)
+        if not specs:
+            return message_task(task_package.__doc__, "Nothing to package: add entries to "
+                                f"[{project.table}.package] in pyproject.toml, or use --micropkg.")
+        return (task for task in list(package_tasks(project, specs)))  # errors surface here, at load

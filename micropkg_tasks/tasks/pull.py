@@ -1,0 +1,148 @@
+"""``doit pull`` (one task per source, then ``pull:pip-compile``) and ``doit unpull``."""
+from __future__ import annotations
+
+import sys
+from typing import Any, Iterator
+
+from doit import task_params
+
+from ..config import manifest
+from ..config.fs_args import fs_args_path
+from ..config.project import Project
+from ..errors import ManifestError
+from .edge import action, clean_action, loading, message_task, option, project as current_project
+
+PULL_PARAMS = [
+    option("source", "sdist to pull ad hoc: a path, an fsspec URL or a requirement (write --source=name==1.0)"),
+    option("alias", "name to install the micro-package under"),
+    option("env", "conf/<env> to put parameters in (base)"),
+    option("destination", "location under the project package, e.g. pipelines"),
+    option("fs_args", "YAML file of fsspec storage options (credentials, client_kwargs, headers): "
+           "relative to the project, absolute or ~/...", long="fs-args"),
+    option("force", "replace files changed since the last pull (or not installed by a pull)", kind=bool),
+]
+UNPULL_PARAMS = [
+    option("module", "installed module path to remove, e.g. pipelines.tidy (see micropkg.lock)"),
+]
+
+
+def recover(project: Project) -> None:
+    """Finish or roll back a pull a crash interrupted, whatever doit command runs next."""
+    from ..store.state import recover_if_interrupted
+
+    message = recover_if_interrupted(project)
+    if message:
+        print(f"micropkg: {message}", file=sys.stderr)
+
+
+@action
+def pull_action(project: Project, spec: manifest.PullSpec, force: bool) -> list[str]:
+    from ..actions.pull import pull
+
+    return pull(project, spec, force)
+
+
+@clean_action
+def unpull_spec_action(project: Project, spec: manifest.PullSpec, dryrun: bool) -> list[str]:
+    from ..actions.pull import unpull_spec
+
+    return unpull_spec(project, spec, dryrun)
+
+
+@action
+def unpull_action(project: Project, module: str) -> list[str]:
+    from ..actions.pull import unpull
+
+    return unpull(project, module)
+
+
+def pulled(project: Project, spec: manifest.PullSpec) -> bool:
+    from ..actions.pull import is_installed
+
+    return is_installed(project, spec)
+
+
+@action
+def compile_action(project: Project, command: list[str]) -> dict[str, Any]:
+    from ..actions.compile import compile_requirements
+
+    return compile_requirements(project, command)
+
+
+def requirements_compiled(task: Any, values: dict[str, Any], project: Project) -> bool:
+    """Up to date when requirements.in is what was last compiled (or there is none)."""
+    from ..store.files import sha256_file
+
+    source = project.requirements_in
+    if not source.is_file():
+        return True
+    return project.requirements_txt.is_file() and values.get("in_sha") == sha256_file(source)
+
+
+def task_name(source: str) -> str:
+    """doit forbids '=' in task names; requirements such as 'x==1' keep a readable name."""
+    return source.replace("=", "%3D")
+
+
+def pull_tasks(project: Project, specs: list[manifest.PullSpec], force: bool,
+               command: list[str] | None) -> Iterator[dict[str, Any]]:
+    from doit.tools import config_changed
+
+    names = []
+    for spec in specs:
+        file_dep = []
+        for dep in ([spec.source] if spec.kind == "path" else []) + ([spec.fs_args] if spec.fs_args else []):
+            path = fs_args_path(project.root, dep)
+            if path.is_file():
+                file_dep.append(project.shown(path))
+        into = f"{spec.destination}/" if spec.destination else ""
+        names.append(f"pull:{task_name(spec.source)}")
+        yield {
+            "name": task_name(spec.source),
+            "doc": f"pull {spec.source} into {project.package_name}/{into}{spec.alias or '<its name>'}",
+            "actions": [(pull_action, [project, spec, force])],
+            "file_dep": file_dep,
+            "uptodate": [config_changed(spec.as_dict()), (pulled, [project, spec]), not force],
+            "clean": [(unpull_spec_action, [project, spec])],
+            "verbosity": 2,
+        }
+    if command:
+        shown = "pip-compile" if command[0] == sys.executable else command[0]
+        yield {
+            "name": manifest.COMPILE_TASK,
+            "doc": f"compile requirements.in -> requirements.txt ({shown})",
+            "actions": [(compile_action, [project, command])],
+            "task_dep": names,
+            "uptodate": [(requirements_compiled, [project])],
+            "verbosity": 2,
+        }
+
+
+@task_params(PULL_PARAMS)
+def task_pull(source: str, alias: str, env: str, destination: str, fs_args: str, force: bool) -> Any:
+    """Pull micro-packages into the project ([tool.micropkg.pull], or --source), then pip-compile."""
+    with loading():
+        project = current_project()
+        recover(project)
+        if source:
+            specs = [manifest.pull_spec(source, alias=alias or None, env=env or None,
+                                        destination=destination or None, fs_args=fs_args or None)]
+        elif alias or env or destination or fs_args:
+            raise ManifestError("pull: --alias, --env, --destination and --fs-args need --source <path|url|requirement>")
+        else:
+            specs = manifest.pull_specs(project.micropkg, project.table)
+        if not specs:
+            return message_task(task_pull.__doc__, "Nothing to pull: add entries to "
+                                f"[{project.table}.pull] in pyproject.toml, or use --source.")
+        command = manifest.compile_command(project.micropkg, project.table)
+        return (task for task in list(pull_tasks(project, specs, force, command)))
+
+
+@task_params(UNPULL_PARAMS)
+def task_unpull(module: str) -> Any:
+    """Remove a pulled micro-package by its installed module path (--module); edited files are kept."""
+    with loading():
+        project = current_project()
+        return {"doc": task_unpull.__doc__, "actions": [(unpull_action, [project, module])],
+                "uptodate": [False], "verbosity": 2}
+

@@ -1,0 +1,32 @@
+"""doit's database path. doit opens it before any task creator runs, so the state folder is
+prepared (made, git-ignored, a corrupt database set aside) the moment the path is used."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..config.project import STATE_DIR
+
+
+class StateFile(os.PathLike):
+    def __init__(self, relpath: str) -> None:
+        self.relpath = relpath
+
+    def __fspath__(self) -> str:
+        from ..store.state import prepare
+
+        prepare(Path(self.relpath))
+        return self.relpath
+
+    def __str__(self) -> str:
+        return self.relpath
+
+    __repr__ = __str__
+
+
+DOIT_CONFIG = {
+    "backend": "sqlite3",  # the one doit backend that keeps both results of concurrent runs
+    "dep_file": StateFile(f"{STATE_DIR}/doit.db"),
+    "par_type": "thread",  # doit -n N works with any start method
+    "default_tasks": ["package"],
+}
