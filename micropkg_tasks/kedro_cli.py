@@ -85,9 +85,10 @@ def run_doit(project_path: Path, args: list[str], verbose: bool = False) -> None
     The namespace is exactly what a project's ``dodo.py`` (``from micropkg_tasks import *``)
     gives doit, so task names, ``DOIT_CONFIG`` and the ``.micropkg/`` database are the same.
     """
-    import micropkg_tasks
     from doit.cmd_base import ModuleTaskLoader
     from doit.doit_cmd import DoitMain
+
+    import micropkg_tasks
 
     if verbose:
         click.echo("doit " + shlex.join(args))

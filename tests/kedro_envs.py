@@ -73,7 +73,7 @@ class KedroEnv:
         """Run a command of this venv (``kedro`` ..., ``python`` ...) in ``cwd``."""
         exe = {"kedro": self.kedro, "python": self.python}.get(args[0], args[0])
         proc = subprocess.run([exe, *args[1:]], cwd=cwd, env=self.environ(**(env or {})), capture_output=True,
-                              text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+                              text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False)
         if check and proc.returncode != 0:
             raise AssertionError(f"{' '.join(args)} (Kedro {self.version}) exited {proc.returncode}\n"
                                  f"--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}")
@@ -117,7 +117,7 @@ def _build_lock(path: Path):
 def _pypi_reachable() -> tuple[bool, str]:
     try:
         proc = subprocess.run([sys.executable, "-m", "pip", "index", "versions", "kedro"], env=PLAIN_ENV,
-                              capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+                              capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, check=False)
     except subprocess.TimeoutExpired:
         return False, "pip index versions kedro timed out"
     lines = (proc.stderr or proc.stdout).strip().splitlines()
@@ -140,7 +140,7 @@ def kedro_env(version: str, extras: tuple[str, ...] = ()) -> KedroEnv:
         ]
         for cmd in steps:
             proc = subprocess.run(cmd, env=PLAIN_ENV, capture_output=True, text=True, timeout=BUILD_TIMEOUT,
-                                  stdin=subprocess.DEVNULL)
+                                  stdin=subprocess.DEVNULL, check=False)
             if proc.returncode != 0:
                 shutil.rmtree(path, ignore_errors=True)
                 reachable, why = _pypi_reachable()

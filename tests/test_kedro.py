@@ -13,7 +13,6 @@ import tarfile
 from pathlib import Path
 
 import pytest
-
 from kedro_envs import KEDRO_019, KEDRO_1, KedroEnv, kedro_env
 
 pytestmark = pytest.mark.kedro
@@ -148,15 +147,15 @@ def test_kedro1_accepts_the_project_and_has_our_micropkg_commands(kedro1, demo):
     assert "data_processing" in registry.stdout
 
     group = kedro1.kedro_run("micropkg", "--help", cwd=demo).stdout
-    assert re.search(r"^\s+package\s", group, re.M) and re.search(r"^\s+pull\s", group, re.M)
+    assert re.search(r"^\s+package\s", group, re.MULTILINE) and re.search(r"^\s+pull\s", group, re.MULTILINE)
     assert "micropkg" in kedro1.kedro_run("--help", cwd=demo).stdout
 
     package_help = flat(kedro1.kedro_run("micropkg", "package", "--help", cwd=demo).stdout)
     assert "kedro micropkg package [OPTIONS] [MODULE_PATH]" in package_help
     for text in ["-e, --env TEXT Environment where the micro-package configuration lives. Defaults to `base`.",
                  "--alias TEXT Alternative name to package under.",
-                 "-d, --destination DIRECTORY Location where to create the source distribution file. "
-                 "Defaults to `dist/`.",
+                 ("-d, --destination DIRECTORY Location where to create the source distribution file. "
+                  "Defaults to `dist/`."),
                  "-a, --all Package all micro-packages in the `pyproject.toml` package manifest section."]:
         assert text in package_help
 
@@ -166,8 +165,8 @@ def test_kedro1_accepts_the_project_and_has_our_micropkg_commands(kedro1, demo):
                  "-e, --env TEXT Environment to install the micro-package configuration to. Defaults to `base`.",
                  "--alias TEXT Rename the package.",
                  "-d, --destination PATH Module location where to unpack under.",
-                 "--fs-args FILE Location of a configuration file for the fsspec filesystem used to pull "
-                 "the package."]:
+                 ("--fs-args FILE Location of a configuration file for the fsspec filesystem used to pull "
+                  "the package.")]:
         assert text in pull_help
 
 
