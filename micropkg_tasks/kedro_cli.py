@@ -1,0 +1,196 @@
+"""``kedro micropkg package`` / ``kedro micropkg pull`` for Kedro 1.x, as a Kedro CLI plugin.
+
+Kedro 1.0 removed its ``micropkg`` commands. This plugin (entry point group
+``kedro.project_commands``) restores them with Kedro 0.19.15's arguments, options, defaults and
+help texts, and runs the same doit tasks as ``doit package`` / ``doit pull``, in-process through
+doit's Python API, in the project root and with the same ``.micropkg/`` state: what one of them
+built the other sees as up to date.
+
+On Kedro < 1.0, which ships its own ``kedro micropkg``, the group this module exposes is empty:
+Kedro 0.19 puts plugin commands before its own, so a ``micropkg`` here would shadow Kedro's.
+
+Only Kedro imports this module (through the entry point); ``doit`` runs never do, so they never
+import kedro or click through it.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import click
+
+MISSING_PACKAGE = (
+    "Please specify a micro-package name or add '--all' to package all micro-packages in the "
+    "'pyproject.toml' package manifest section."
+)
+MISSING_PULL = (
+    "Please specify a package path or add '--all' to pull all micro-packages in the "
+    "'pyproject.toml' package manifest section."
+)
+
+
+def kedro_major_version() -> int:
+    """The major version of the Kedro that loaded this plugin (0 if it cannot be read)."""
+    try:
+        from kedro import __version__
+    except ImportError:  # pragma: no cover - only Kedro loads this module
+        return 0
+    match = re.match(r"\s*v?(\d+)", str(__version__))
+    return int(match.group(1)) if match else 0
+
+
+# -- checks Kedro 0.19 made in click callbacks (same messages; exit 1 as its KedroCliError) ---------
+
+def _check_module_path(ctx: click.Context, param: Any, value: str | None) -> str | None:
+    if value and not re.match(r"^[\w.]+$", value):
+        raise click.ClickException("The micro-package location you provided is not a valid Python module path")
+    return value
+
+
+def _check_alias(ctx: click.Context, param: Any, value: str) -> str:
+    if value:
+        base = f"'{value}' is not a valid Python package name."
+        if not re.match(r"^[a-zA-Z_]", value):
+            raise click.ClickException(base + " It must start with a letter or underscore.")
+        if len(value) < 2:
+            raise click.ClickException(base + " It must be at least 2 characters long.")
+        if not re.match(r"^\w+$", value[1:]):
+            raise click.ClickException(base + " It must contain only letters, digits, and/or underscores.")
+    return value
+
+
+# -- running doit ---------------------------------------------------------------------------------
+
+def _inside(path: Path, root: Path) -> str | None:
+    """``path`` relative to ``root`` (POSIX), or None when it lies outside."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return None
+
+
+def _local_path(value: str, root: Path) -> str:
+    """A path given on the command line, seen from the project root: relative when inside it,
+    absolute otherwise (it was typed relative to the current folder, the task runs in the root)."""
+    path = Path(value).expanduser().resolve()
+    return _inside(path, root) or str(path)
+
+
+def run_doit(project_path: Path, args: list[str], verbose: bool = False) -> None:
+    """Run ``doit <args>`` on micropkg-tasks' tasks in the project root; exit like doit did.
+
+    The namespace is exactly what a project's ``dodo.py`` (``from micropkg_tasks import *``)
+    gives doit, so task names, ``DOIT_CONFIG`` and the ``.micropkg/`` database are the same.
+    """
+    from doit.cmd_base import ModuleTaskLoader
+    from doit.doit_cmd import DoitMain
+
+    import micropkg_tasks
+
+    if verbose:
+        click.echo("doit " + shlex.join(args))
+    namespace = {name: getattr(micropkg_tasks, name) for name in micropkg_tasks.__all__}
+    previous = os.getcwd()
+    os.chdir(project_path)  # doit reads pyproject.toml and opens .micropkg/doit.db from here
+    try:
+        code = DoitMain(ModuleTaskLoader(namespace)).run(args)
+    finally:
+        os.chdir(previous)
+    if code:
+        raise click.exceptions.Exit(code)
+
+
+def _opt(name: str, value: str | None) -> list[str]:
+    # "--name=value" in one word: doit reads a bare word with '=' as a variable (x==1.0)
+    return [f"--{name}={value}"] if value else []
+
+
+# -- the commands ---------------------------------------------------------------------------------
+
+_VERBOSE = click.option("--verbose", "-v", is_flag=True,
+                        help="Show the equivalent doit command line before running it.")
+
+
+@click.group(name="micropkg")
+def micropkg() -> None:
+    """Commands for working with micro-packages (micropkg-tasks: incremental, through doit)."""
+
+
+@micropkg.command("pull")
+@_VERBOSE
+@click.argument("package_path", nargs=1, required=False)
+@click.option("--all", "-a", "all_flag", is_flag=True,
+              help="Pull and unpack all micro-packages in the `pyproject.toml` package manifest section.")
+@click.option("--env", "-e", type=str, default=None,
+              help="Environment to install the micro-package configuration to. Defaults to `base`.")
+@click.option("--alias", type=str, default="", help="Rename the package.")
+@click.option("-d", "--destination", type=click.Path(file_okay=False, dir_okay=False), default=None,
+              help="Module location where to unpack under.")
+@click.option("--fs-args", type=click.Path(exists=True, file_okay=True, dir_okay=False, readable=True,
+                                           resolve_path=True),
+              default=None,
+              help="Location of a configuration file for the fsspec filesystem used to pull the package.")
+@click.pass_obj  # Kedro passes the project's metadata
+def pull_package(metadata: Any, /, package_path: str | None, env: str | None, alias: str,
+                 destination: str | None, fs_args: str | None, all_flag: bool, verbose: bool) -> None:
+    """Pull and unpack a modular pipeline and other micro-packages in your project.
+
+    Runs `doit pull` ([tool.micropkg.pull] with --all, else `--source=PACKAGE_PATH`), then the
+    `pull:pip-compile` task.
+    """
+    root = Path(metadata.project_path).resolve()
+    if all_flag:  # as in Kedro, --all ignores the other arguments
+        args = ["pull"]
+    elif package_path:
+        source = package_path
+        if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", source) and os.path.exists(os.path.expanduser(source)):
+            source = _local_path(source, root)
+        args = ["pull", *_opt("source", source), *_opt("alias", alias), *_opt("env", env),
+                *_opt("destination", destination),
+                *_opt("fs-args", _local_path(fs_args, root) if fs_args else None)]
+    else:
+        click.echo(MISSING_PULL)
+        raise click.exceptions.Exit(1)
+    run_doit(root, args, verbose)
+
+
+@micropkg.command("package")
+@_VERBOSE
+@click.option("--env", "-e", type=str, default=None,
+              help="Environment where the micro-package configuration lives. Defaults to `base`.")
+@click.option("--alias", type=str, default="", callback=_check_alias, help="Alternative name to package under.")
+@click.option("-d", "--destination", type=click.Path(resolve_path=True, file_okay=False),
+              help="Location where to create the source distribution file. Defaults to `dist/`.")
+@click.option("--all", "-a", "all_flag", is_flag=True,
+              help="Package all micro-packages in the `pyproject.toml` package manifest section.")
+@click.argument("module_path", nargs=1, required=False, callback=_check_module_path)
+@click.pass_obj  # Kedro passes the project's metadata
+def package_micropkg(metadata: Any, /, module_path: str | None, env: str | None, alias: str,
+                     destination: str | None, all_flag: bool, verbose: bool) -> None:
+    """Package up a modular pipeline or micro-package as a Python source distribution.
+
+    Runs `doit package` ([tool.micropkg.package] with --all, else `--micropkg=MODULE_PATH`):
+    only sdists whose files or options changed are rebuilt.
+    """
+    root = Path(metadata.project_path).resolve()
+    if all_flag:  # as in Kedro, --all ignores the other arguments
+        args = ["package"]
+    elif module_path:
+        args = ["package", *_opt("micropkg", module_path), *_opt("alias", alias), *_opt("env", env),
+                *_opt("destination", _local_path(destination, root) if destination else None)]
+    else:
+        click.echo(MISSING_PACKAGE)
+        raise click.exceptions.Exit(1)
+    run_doit(root, args, verbose)
+
+
+@click.group(name="Kedro")  # merged with Kedro's own project commands group of the same name
+def commands() -> None:
+    pass
+
+
+if kedro_major_version() >= 1:
+    commands.add_command(micropkg)
