@@ -17,21 +17,6 @@ from kedro_envs import KEDRO_019, KEDRO_1, KedroEnv, kedro_env
 
 pytestmark = pytest.mark.kedro
 
-# Changes being made in the main tree that some tests here need. Set a flag to True once its
-# change is merged; until then those tests are strict xfails (an XPASS means: set the flag), and
-# MICROPKG_TEST_PENDING=1 runs them as plain tests, e.g. against a locally patched tree.
-LANDED = {
-    "tool_micropkg": False,  # the manifest read from [tool.micropkg] (Kedro 1.x refuses [tool.kedro.micropkg])
-    "absolute_fs_args": False,  # `doit pull --fs-args` accepts an absolute path (and ~)
-    "tests_init": False,  # our sdists carry an empty tests/__init__.py, as Kedro's do (else 0.19's rope recurses)
-}
-
-
-def pending(feature: str, reason: str):
-    on = LANDED[feature] or os.environ.get("MICROPKG_TEST_PENDING") == "1"
-    return pytest.mark.xfail(not on, reason=f"pending in the main tree: {reason}", strict=True)
-
-
 # -- environments and projects -----------------------------------------------------------------
 
 @pytest.fixture(scope="session")
@@ -215,7 +200,6 @@ def test_doit_never_imports_kedro(kedro1, demo):
     assert not {m for m in imported if m.split(".")[0] in ("kedro", "click")}
 
 
-@pending("tool_micropkg", "[tool.micropkg.package] is not read yet: `--all` finds nothing to package")
 def test_kedro1_package_all_twice_rebuilds_nothing_and_doit_agrees(kedro1, demo):
     first = kedro1.kedro_run("micropkg", "package", "--all", cwd=demo)
     assert BUILT in first.stdout
@@ -303,7 +287,6 @@ def test_kedro1_round_trip_pull_then_kedro_run_and_pytest(kedro1, demo, tmp_path
     assert {p: p.read_bytes() for p in code.rglob("*.py")} == before
 
 
-@pending("absolute_fs_args", "`doit pull --fs-args` refuses an absolute path")
 def test_kedro1_pull_passes_fs_args_as_an_absolute_path(kedro1, demo, tmp_path):
     kedro1.kedro_run("micropkg", "package", "pipelines.data_processing", cwd=demo)
     consumer = kedro_new(kedro1, tmp_path / "b", "consumer")
@@ -363,8 +346,6 @@ def sdist_for_kedro019(kedro019, tmp_path_factory) -> Path:
     return project / SDIST
 
 
-@pending("tests_init", "our sdist has no tests/__init__.py when the tests folder has none: "
-                       "Kedro 0.19.15's rope ends in RecursionError")
 @pytest.mark.parametrize("alias", [None, "dp2"], ids=["no-alias", "alias"])
 def test_kedro019_pulls_our_sdist(kedro019, sdist_for_kedro019, tmp_path, alias):
     project = kedro_new(kedro019, tmp_path, "consumer19")
