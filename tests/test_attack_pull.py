@@ -5,8 +5,15 @@ import io
 import tarfile
 
 import pytest
+from conftest import (
+    add_manifest,
+    doit,
+    make_consumer,
+    make_tar,
+    sdist_entries,
+    snapshot,
+)
 
-from conftest import add_manifest, doit, make_consumer, make_tar, sdist_entries, snapshot
 from micropkg_tasks.core.requirements import append_block
 from micropkg_tasks.errors import LockError
 from micropkg_tasks.store.lock import LockEntry, render_lock
@@ -306,3 +313,14 @@ def test_kedro_sdists_still_pull(consumer):
         doit(consumer, "pull", f"--source={sdist}")
     assert (consumer / "src/consumer/cleaning/nodes.py").is_file()
     assert (consumer / "conf/base/parameters_cleaning.yml").is_file()
+
+
+def test_force_is_how_a_user_hands_identical_files_to_the_pull(consumer, tmp_path):
+    """After deleting a corrupt lock, the pulled files are on disk but owned by nobody:
+    ``--force`` is the user saying they are the pull's."""
+    (consumer / "conf/base/parameters_tidy.yml").write_text("a: 1\n")
+    v1 = tidy(tmp_path, files={"config/parameters_tidy.yml": "a: 1\n"})
+    doit(consumer, "pull", f"--source={v1}")
+    assert "parameters_tidy.yml" not in (consumer / "micropkg.lock").read_text()
+    doit(consumer, "pull", f"--source={v1}", "--force")
+    assert '"conf/base/parameters_tidy.yml" = ' in (consumer / "micropkg.lock").read_text()

@@ -92,7 +92,7 @@ def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, 
     owners = {path: module for module, other in entries.items() if module != plan.module for path in other.files}
     plan_hashes = {path: sha256_bytes(data) for path, data in plan.files.items()}
     current = _current(project, set(plan_hashes) | set(entry.files if entry else ()))
-    decision = decide(plan_hashes, entry.files if entry else {}, current, owners, plan.module)
+    decision = decide(plan_hashes, entry.files if entry else {}, current, owners, plan.module, adopt=force)
     writes, deletes, conflicts, shared = decision.writes, list(decision.deletes), decision.conflicts, decision.shared
     if conflicts and not force:
         shown = "; ".join(conflicts[:MAX_LISTED]) + (f"; and {len(conflicts) - MAX_LISTED} more" if len(conflicts) > MAX_LISTED else "")
@@ -127,7 +127,8 @@ def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, 
     if shared:
         messages.append(f"left {len(shared)} identical file(s) already in the project as they were (not owned by "
                         f"this pull, never removed by it): {', '.join(shared[:MAX_LISTED])}"
-                        + (" ..." if len(shared) > MAX_LISTED else ""))
+                        + (" ..." if len(shared) > MAX_LISTED else "") + "; if they are this pull's (the lock "
+                        "was deleted), pull again with --force to record them")
     if conflicts:
         messages.append(f"forced over {len(conflicts)} conflicting file(s)")
     return messages

@@ -13,7 +13,8 @@ from pathlib import PurePosixPath
 from typing import Any, Mapping
 
 from ..core.layout import SDIST_SUFFIXES, name_problem
-from ..errors import ManifestError, one_line, where as entry
+from ..errors import ManifestError, one_line
+from ..errors import where as entry
 from .project import TABLE
 
 MODULE_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")

@@ -9,7 +9,15 @@ from typing import Mapping
 from ..config.manifest import PullSpec
 from ..config.project import CONF_DIR, Project
 from ..errors import ArchiveError, ManifestError, where
-from .layout import CONFIG, TESTS, is_parameter_file, rename_config, renamed, split_package_file, walk_files
+from .layout import (
+    CONFIG,
+    TESTS,
+    is_parameter_file,
+    rename_config,
+    renamed,
+    split_package_file,
+    walk_files,
+)
 
 
 @dataclass(frozen=True)
@@ -84,12 +92,13 @@ def plan_install(project: Project, spec: PullSpec, sdist: Sdist) -> InstallPlan:
 
 
 def decide(plan_hashes: Mapping[str, str], recorded: Mapping[str, str], current: Mapping[str, str | None],
-           owners: Mapping[str, str], module: str) -> Decision:
+           owners: Mapping[str, str], module: str, adopt: bool = False) -> Decision:
     """What to write and delete, and what conflicts, from hashes only.
 
     ``plan_hashes``: what the pull installs; ``recorded``: what the last pull of this module
     installed (path -> sha256); ``current``: what is on disk now (None: missing); ``owners``:
-    files other pulled micro-packages own. A conflict is a file the user changed since the last
+    files other pulled micro-packages own; ``adopt`` (``--force``): the user says identical
+    files already there are this pull's (after deleting a corrupt lock). A conflict is a file the user changed since the last
     pull, a file this pull would overwrite that no pull installed, or a file another pull owns.
     """
     writes, deletes, conflicts, shared = [], [], [], []
@@ -98,7 +107,7 @@ def decide(plan_hashes: Mapping[str, str], recorded: Mapping[str, str], current:
         now = current.get(path)
         if owners.get(path, module) != module:
             conflicts.append(f"{path} (installed by {owners[path]})")
-        elif now is not None and now == new and path not in recorded:
+        elif now is not None and now == new and path not in recorded and not adopt:
             shared.append(path)  # the user's identical file: theirs, not this pull's
             continue
         elif now is not None and now != new and now != recorded.get(path):

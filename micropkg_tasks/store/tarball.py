@@ -19,10 +19,10 @@ import zlib
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING
 
-from ..errors import ArchiveError
 from ..core.install import Sdist
 from ..core.layout import name_problem
 from ..core.metadata import has_control, parse_pkg_info
+from ..errors import ArchiveError
 from .files import atomic_write_via
 
 if TYPE_CHECKING:
