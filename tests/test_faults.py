@@ -108,7 +108,9 @@ def test_corrupt_or_deleted_lock(consumer, tmp_path):
     proc = doit(consumer, "pull", f"--source={v1}", check=False)
     assert proc.returncode == 1 and "micropkg.lock is corrupt" in proc.stdout and "Traceback" not in proc.stdout
     (consumer / "micropkg.lock").unlink()  # the way back: delete it and pull again
-    doit(consumer, "pull", f"--source={v1}")
+    assert "pull again with --force to record them" in doit(consumer, "pull", f"--source={v1}").stdout
+    assert "[micropkg.files]\n\n" in (consumer / "micropkg.lock").read_text() + "\n"  # owns nothing it found
+    doit(consumer, "pull", f"--source={v1}", "--force")  # --force: they are the pull's
     relocked = (consumer / "micropkg.lock").read_text()
     assert relocked == good.replace('added = ["pyyaml"]', "added = []")  # requirements.in had them already
 

@@ -47,7 +47,6 @@ def test_kedro_sdists_land_in_kedros_layout(consumer):
 
 @pytest.mark.parametrize("alias,destination,env", [
     (None, None, None), ("beta", None, None), ("beta", "pipelines", "local"), (None, "pipelines/nested", None),
-    ("consumer", None, None),  # alias equal to the project package name
 ])
 def test_our_sdist_round_trips_with_alias_destination_and_env(acme, tmp_path, alias, destination, env):
     add_manifest(acme, '[tool.micropkg.package]\n"pipelines.cleaning" = {alias = "alpha"}')
@@ -199,9 +198,11 @@ def test_existing_files_not_from_a_pull_are_a_conflict(consumer, tmp_path):
 def test_another_pulls_files_are_not_taken_over(consumer, tmp_path):
     project = load_project(consumer)
     pull(project, pull_spec(str(CLEANING)))
-    other = make_tar(tmp_path / "other-1.0.tar.gz", [
-        *sdist_entries("other", "1.0"), ("other-1.0/other/config/parameters_cleaning.yml", b"x: 1\n")])
-    with pytest.raises(ConflictError, match=r"conf/base/parameters_cleaning.yml \(installed by cleaning\)"):
+    # Kedro's pattern 3 selects parameters/cleaning/thresholds.yml for a package named thresholds
+    other = make_tar(tmp_path / "thresholds-1.0.tar.gz", [
+        *sdist_entries("thresholds", "1.0"),
+        ("thresholds-1.0/thresholds/config/parameters/cleaning/thresholds.yml", b"x: 1\n")])
+    with pytest.raises(ConflictError, match=r"conf/base/parameters/cleaning/thresholds.yml \(installed by cleaning\)"):
         pull(project, pull_spec(str(other)))
 
 

@@ -12,8 +12,9 @@ from dataclasses import asdict, dataclass
 from pathlib import PurePosixPath
 from typing import Any, Mapping
 
-from ..core.layout import SDIST_SUFFIXES
-from ..errors import ManifestError, where as entry
+from ..core.layout import SDIST_SUFFIXES, name_problem
+from ..errors import ManifestError, one_line
+from ..errors import where as entry
 from .project import TABLE
 
 MODULE_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
@@ -73,8 +74,9 @@ def source_kind(source: str) -> str:
 def check_alias(alias: Any, where: str) -> str:
     if not isinstance(alias, str) or not alias:
         raise ManifestError(f"{where}: alias must be a non-empty string")
-    if not alias.isidentifier() or keyword.iskeyword(alias):
-        raise ManifestError(f"{where}: alias {alias!r} is not a valid Python package name (letters, digits, underscores; not a keyword)")
+    why = name_problem(alias)
+    if why:
+        raise ManifestError(f"{where}: alias {one_line(repr(alias[:61]), 60)} {why}")
     if len(alias) < 2:
         raise ManifestError(f"{where}: alias {alias!r} must be at least 2 characters long")
     return alias
@@ -226,6 +228,15 @@ def _no_duplicates(keys: list, section: str, what: str) -> None:
         if key in seen:
             raise ManifestError(f"{section}: two entries {what} {key[0]!r}; give one an alias")
         seen.add(key)
+
+
+def allow_direct_references(micropkg: Mapping[str, Any], table: str = TABLE) -> bool:
+    """``[tool.micropkg] allow-direct-references``: whether a pulled sdist may require
+    ``name @ url`` (PyPI refuses them in uploads; pip-compile would fetch and build them)."""
+    value = micropkg.get("allow-direct-references", micropkg.get("allow_direct_references", False))
+    if not isinstance(value, bool):
+        raise ManifestError(f"[{table}] allow-direct-references must be true or false, not {one_line(repr(value), 40)}")
+    return value
 
 
 DEFAULT_COMPILE = ["{python}", "-m", "piptools", "compile", "--quiet", "--no-header", "--strip-extras",
