@@ -118,7 +118,9 @@ def _with_requirements(tmp_path, requires):
 
 def test_requirements_in_is_started_from_requirements_txt(consumer, tmp_path):
     (consumer / "requirements.txt").write_text("flask==3.0\n-r other.txt\n")
-    pull(load_project(consumer), pull_spec(str(_with_requirements(tmp_path, ["flask==3.0", "pyyaml>=6"]))))
+    said = pull(load_project(consumer), pull_spec(str(_with_requirements(tmp_path, ["flask==3.0", "pyyaml>=6"]))))
+    assert ("requirements.in starts as a copy of your requirements.txt: from now on requirements.txt is compiled "
+            "from requirements.in, which holds your original lines") in said
     assert (consumer / "requirements.in").read_text() == (
         "flask==3.0\n-r other.txt\n\n# Requirements from micro-package `req`:\npyyaml>=6\n")
     assert (consumer / "requirements.txt").read_text() == "flask==3.0\n-r other.txt\n"

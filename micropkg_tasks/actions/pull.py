@@ -100,6 +100,7 @@ def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, 
 
     changes = {path: plan.files[path] for path in writes}
     req_text = requirements_text(project)
+    started_from_txt = bool(req_text) and not project.requirements_in.exists()
     added = new_requirements(req_text, list(sdist.requirements))
     if added:
         changes[REQUIREMENTS_IN] = append_block(req_text, plan.module, added).encode("utf-8")
@@ -124,6 +125,9 @@ def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, 
                 f"({len(writes)} written, {len(deletes)} removed)"]
     if added:
         messages.append(f"added to {REQUIREMENTS_IN}: {', '.join(added)}")
+        if started_from_txt:
+            messages.append(f"{REQUIREMENTS_IN} starts as a copy of your {REQUIREMENTS_TXT}: from now on "
+                            f"{REQUIREMENTS_TXT} is compiled from {REQUIREMENTS_IN}, which holds your original lines")
     if shared:
         messages.append(f"left {len(shared)} identical file(s) already in the project as they were (not owned by "
                         f"this pull, never removed by it): {', '.join(shared[:MAX_LISTED])}"
