@@ -41,17 +41,19 @@ def requirements_text(project: Project) -> str:
 def pull(project: Project, spec: PullSpec, force: bool = False, timeout: float | None = None) -> list[str]:
     """Pull ``spec`` into ``project``; return the lines to tell the user. All or nothing."""
     messages = []
-    with project_lock(project.state_dir):
-        recovered = transaction.recover(project)
-        if recovered:
-            messages.append(recovered)
-        with tempfile.TemporaryDirectory(prefix="micropkg-pull-") as tmp:
-            fetched = fetch(project, spec, Path(tmp), *([timeout] if timeout else []))
-            (Path(tmp) / "x").mkdir()
-            sdist = extract(fetched.path, Path(tmp) / "x", where("pull", spec.source))
-            check_requirements(project, spec, sdist)
-            plan = plan_install(project, spec, sdist)
-            check_path_lengths(project, spec, plan)
+    # Fetching, checking, extracting and planning touch only a temporary folder, so the pulls
+    # of a ``doit -n N`` run do them at once; deciding against the lock and applying are serialised.
+    with tempfile.TemporaryDirectory(prefix="micropkg-pull-") as tmp:
+        fetched = fetch(project, spec, Path(tmp), *([timeout] if timeout else []))
+        (Path(tmp) / "x").mkdir()
+        sdist = extract(fetched.path, Path(tmp) / "x", where("pull", spec.source))
+        check_requirements(project, spec, sdist)
+        plan = plan_install(project, spec, sdist)
+        check_path_lengths(project, spec, plan)
+        with project_lock(project.state_dir):
+            recovered = transaction.recover(project)
+            if recovered:
+                messages.append(recovered)
             messages += _install(project, spec, sdist, plan, fetched.sha256, force)
     return messages
 
