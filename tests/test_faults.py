@@ -145,3 +145,119 @@ def test_two_package_runs_at_once(acme):
     doit(acme, "package")
     assert {p.name: p.read_bytes() for p in (acme / "dist").iterdir()} == built
     assert ".  " not in doit(acme, "package").stdout
+
+
+def _folders(root):
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                  if p.is_dir() and not p.relative_to(root).as_posix().startswith(".micropkg"))
+
+
+@pytest.mark.parametrize("mode", ["_MICROPKG_TEST_KILL_AT", "_MICROPKG_TEST_FAIL_AT"])
+def test_a_rolled_back_first_pull_leaves_no_folder_behind(consumer, tmp_path, mode):
+    v1, _ = _versions(tmp_path)
+    pristine = copy_tree(consumer, tmp_path / "pristine")
+    folders, before = _folders(consumer), snapshot(consumer)
+    doit(consumer, "pull", f"--source={v1}")
+    after = snapshot(consumer)
+    point = 0
+    while True:
+        point += 1
+        shutil.rmtree(consumer)
+        copy_tree(pristine, consumer)
+        proc = doit(consumer, "pull", f"--source={v1}", env=clean_env(**{mode: str(point)}), check=False)
+        if proc.returncode == 0:
+            break
+        doit(consumer, "list")  # a killed pull is rolled back (or, once committed, finished) by the next command
+        if snapshot(consumer) != after:
+            assert snapshot(consumer) == before and _folders(consumer) == folders, f"left behind at point {point}"
+    assert point > 5
+
+
+def test_the_lock_is_never_ahead_of_the_files(consumer, tmp_path):
+    v1, v2 = _versions(tmp_path)
+    doit(consumer, "pull", f"--source={v1}")
+    pristine = copy_tree(consumer, tmp_path / "pristine")
+    old_lock = (consumer / "micropkg.lock").read_bytes()
+    doit(consumer, "pull", f"--source={v2}")
+    after = snapshot(consumer)
+    point, ahead = 0, 0
+    while True:
+        point += 1
+        shutil.rmtree(consumer)
+        copy_tree(pristine, consumer)
+        proc = doit(consumer, "pull", f"--source={v2}", env=clean_env(_MICROPKG_TEST_KILL_AT=str(point)), check=False)
+        if proc.returncode == 0:
+            break
+        state = snapshot(consumer)  # as the kill left it, before any recovery
+        lock = state.pop("micropkg.lock", None)
+        if lock != old_lock:  # moved aside or already 2.0: only once every other file is 2.0
+            ahead += 1
+            assert state == {k: v for k, v in after.items() if k != "micropkg.lock"}, f"kill at point {point}"
+    assert point > 10 and ahead >= 1  # the lock renamed in is the last step of the apply
+
+
+def _chattr(flag, path):
+    try:
+        return subprocess.run(["chattr", flag, str(path)], capture_output=True).returncode == 0
+    except FileNotFoundError:
+        return False
+
+
+@pytest.fixture
+def immutable():
+    """Make a folder immutable (even root cannot rename in or out of it): a real EPERM."""
+    marked = []
+
+    def mark(path):
+        if not _chattr("+i", path):
+            pytest.skip("chattr +i is not permitted here (needs root on ext4, xfs or tmpfs)")
+        marked.append(path)
+
+    yield mark
+    for path in marked:
+        _chattr("-i", path)
+
+
+def test_a_read_only_destination_rolls_the_pull_back_with_one_line(consumer, tmp_path, immutable):
+    v1, v2 = _versions(tmp_path)
+    doit(consumer, "pull", f"--source={v1}")
+    before = snapshot(consumer)
+    immutable(consumer / "src/consumer/tidy")
+    proc = doit(consumer, "pull", f"--source={v2}", check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
+    assert ("could not apply the pull: Operation not permitted (src/consumer/tidy/__init__.py); "
+            "the project was left as it was") in proc.stdout
+    assert snapshot(consumer) == before and not (consumer / ".micropkg/journal.json").exists()
+
+
+def test_a_blocked_rollback_says_what_to_fix_keeps_the_journal_and_finishes_later(consumer, tmp_path, immutable):
+    v1, v2 = _versions(tmp_path)
+    doit(consumer, "pull", f"--source={v1}")
+    pristine = copy_tree(consumer, tmp_path / "pristine")
+    before, old_lock = snapshot(consumer), (consumer / "micropkg.lock").read_bytes()
+    journal, a_py = consumer / ".micropkg/journal.json", consumer / "src/consumer/tidy/a.py"
+    for point in range(1, 60):  # the first kill that leaves the upgrade half-applied, a.py already 2.0
+        shutil.rmtree(consumer)
+        copy_tree(pristine, consumer)
+        proc = doit(consumer, "pull", f"--source={v2}", env=clean_env(_MICROPKG_TEST_KILL_AT=str(point)), check=False)
+        assert proc.returncode == -signal.SIGKILL
+        if journal.exists() and a_py.is_file() and a_py.read_text() == "A = 2\n":
+            break
+    mixed = snapshot(consumer)
+    assert mixed["micropkg.lock"] == old_lock  # files are mixed, the lock still says 1.0
+    immutable(consumer / "src/consumer/tidy")
+    for args in (["list"], ["pull", f"--source={v2}"], ["package"]):
+        proc = doit(consumer, *args, check=False)
+        out = proc.stdout + proc.stderr
+        assert proc.returncode != 0 and "Traceback" not in out, out
+        lines = [line for line in out.splitlines() if line.strip()]
+        assert len(lines) == 1, out
+        assert "an interrupted pull cannot be rolled back: cannot put src/consumer/tidy/a.py back" in lines[0]
+        assert "make src/consumer/tidy writable" in lines[0] and "run any doit command" in lines[0]
+        assert journal.exists() and snapshot(consumer) == mixed
+    _chattr("-i", consumer / "src/consumer/tidy")
+    proc = doit(consumer, "list")
+    assert "rolled back a pull that was interrupted" in proc.stderr
+    assert snapshot(consumer) == before and not journal.exists()
+    doit(consumer, "pull", f"--source={v2}")
+    assert (consumer / "src/consumer/tidy/a.py").read_text() == "A = 2\n"
