@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
+import socket
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +30,28 @@ class Deadline:
     def __init__(self, seconds: float = DEFAULT_TIMEOUT) -> None:
         self.seconds = seconds
         self.end = time.monotonic() + seconds
+        self._timers: list[threading.Timer] = []
+
+    def watch(self, sock: socket.socket) -> None:
+        """Cut ``sock`` when the deadline passes: a read blocked in the middle of headers that
+        arrive a byte at a time wakes up (with an error the caller reports as the timeout)."""
+        def cut() -> None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        timer = threading.Timer(max(0.0, self.left()), cut)
+        timer.daemon = True
+        timer.start()
+        self._timers.append(timer)
+
+    def close(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+
+    def expired(self) -> bool:
+        return self.left() <= 0
 
     def left(self) -> float:
         return self.end - time.monotonic()
@@ -57,6 +82,10 @@ class Deadline:
                 self.check(what)
                 raise SourceError(f"{what}: the server stopped answering") from None
             if not chunk:
+                self.check(what)  # a socket cut at the deadline ends like a short answer
+                missing = getattr(src, "length", None) if isinstance(src, http.client.HTTPResponse) else None
+                if missing:
+                    raise SourceError(f"{what}: the connection closed {missing} bytes before the end of the answer")
                 return
             yield chunk
 

@@ -36,10 +36,10 @@ def recover(project: Project) -> None:
 
 
 @action
-def pull_action(project: Project, spec: manifest.PullSpec, force: bool) -> list[str]:
+def pull_action(project: Project, spec: manifest.PullSpec, force: bool, timeout: float) -> list[str]:
     from ..actions.pull import pull
 
-    return pull(project, spec, force)
+    return pull(project, spec, force, timeout=timeout)
 
 
 @clean_action
@@ -85,7 +85,7 @@ def task_name(source: str) -> str:
 
 
 def pull_tasks(project: Project, specs: list[manifest.PullSpec], force: bool,
-               command: list[str] | None) -> Iterator[dict[str, Any]]:
+               command: list[str] | None, timeout: float = manifest.DEFAULT_TIMEOUT) -> Iterator[dict[str, Any]]:
     from doit.tools import config_changed
 
     names = []
@@ -100,7 +100,7 @@ def pull_tasks(project: Project, specs: list[manifest.PullSpec], force: bool,
         yield {
             "name": task_name(spec.source),
             "doc": f"pull {spec.source} into {project.package_name}/{into}{spec.alias or '<its name>'}",
-            "actions": [(pull_action, [project, spec, force])],
+            "actions": [(pull_action, [project, spec, force, timeout])],
             "file_dep": file_dep,
             "uptodate": [config_changed(spec.as_dict()), (pulled, [project, spec]), not force],
             "clean": [(unpull_spec_action, [project, spec])],
@@ -135,7 +135,8 @@ def task_pull(source: str, alias: str, env: str, destination: str, fs_args: str,
             return message_task(task_pull.__doc__, "Nothing to pull: add entries to "
                                 f"[{project.table}.pull] in pyproject.toml, or use --source.")
         command = manifest.compile_command(project.micropkg, project.table)
-        return (task for task in list(pull_tasks(project, specs, force, command)))
+        timeout = manifest.download_timeout(project.micropkg, project.table)
+        return (task for task in list(pull_tasks(project, specs, force, command, timeout)))
 
 
 @task_params(UNPULL_PARAMS)
