@@ -261,3 +261,38 @@ def test_a_blocked_rollback_says_what_to_fix_keeps_the_journal_and_finishes_late
     assert snapshot(consumer) == before and not journal.exists()
     doit(consumer, "pull", f"--source={v2}")
     assert (consumer / "src/consumer/tidy/a.py").read_text() == "A = 2\n"
+
+
+@pytest.fixture
+def small_tmpdir(tmp_path):
+    """A real 256 KiB file system to serve as TMPDIR (a tmpfs mount: needs root)."""
+    folder = tmp_path / "small-tmp"
+    folder.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {proc.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.mark.parametrize("case", ["copy", "unpack"])
+def test_a_full_temporary_folder_is_one_accurate_line(consumer, tmp_path, small_tmpdir, case):
+    import random
+
+    if case == "copy":  # 400 KB of random text: the archive itself does not fit
+        data = "".join(random.Random(1).choices("0123456789abcdef", k=800_000))
+        expected = "cannot copy it to the temporary folder"
+    else:  # a 3 KB archive that unpacks to 2 MB
+        data = "0" * 2_000_000
+        expected = "cannot unpack it into the temporary folder"
+    sdist = make_tar(tmp_path / "big-1.0.tar.gz", sdist_entries("big", "1.0", files={"data.txt": data}))
+    before = snapshot(consumer)
+    proc = doit(consumer, "pull", f"--source={sdist}", env=clean_env(TMPDIR=str(small_tmpdir)), check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1 and "Traceback" not in out and "not a readable" not in out, out
+    line = next(line for line in proc.stdout.splitlines() if expected in line)
+    assert line.startswith(f"pull '{sdist}': ") and f"{small_tmpdir}/micropkg-pull-" in line
+    assert "(No space left on device); free space there, or set TMPDIR to a folder with more room" in line
+    assert snapshot(consumer) == before and not list(small_tmpdir.iterdir())

@@ -1,6 +1,7 @@
 """Copying a download to disk with limits: a size cap, one overall deadline, a digest check."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import http.client
 import socket
@@ -15,6 +16,8 @@ from ..errors import SourceError
 MAX_ARCHIVE = 256 << 20  # the same limit extraction applies: what we package, we can pull
 DEFAULT_TIMEOUT = 300.0
 CHUNK = 1 << 16
+NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+NO_ROOM_HINT = "; free space there, or set TMPDIR to a folder with more room"
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,8 @@ def copy_stream(src: IO[bytes] | Any, dest: Path, what: str, deadline: Deadline,
     except OSError as exc:
         if isinstance(exc, TimeoutError):
             raise SourceError(f"{what}: the server stopped answering") from None
-        raise SourceError(f"{what}: cannot copy it to a temporary folder ({exc.strerror or exc})") from None
+        raise SourceError(f"{what}: cannot copy it to the temporary folder {dest.parent} ({exc.strerror or exc})"
+                          f"{NO_ROOM_HINT if exc.errno in NO_ROOM else ''}") from None
     sha = digest.hexdigest()
     if expected and sha != expected:
         raise SourceError(f"{what}: sha256 {sha} does not match the index's {expected}")
