@@ -81,3 +81,32 @@ def test_bad_compile_setting(consumer):
     proc = doit(consumer, "pull", check=False)
     assert proc.returncode == 3 and "compile must be a command string" in proc.stderr
     assert snapshot(consumer) == before
+
+
+def test_a_killed_compile_leaves_no_temporary_output_behind_the_next_run(consumer, tmp_path):
+    import os
+    import signal
+    import time
+
+    script = tmp_path / "slow_compile.py"
+    script.write_text("import os, sys, time; out = sys.argv[sys.argv.index('--output-file') + 1]\n"
+                      "open(out, 'w').write('partial')\n"
+                      "if os.environ.get('SLOW'): time.sleep(60)\n"
+                      "open(out, 'w').write('compiled')\n")
+    text = (consumer / "pyproject.toml").read_text().replace(
+        "compile = false", f'compile = ["{sys.executable}", "{script}"]')
+    (consumer / "pyproject.toml").write_text(text)
+    sdist = make_tar(tmp_path / "tidy-1.0.tar.gz", sdist_entries("tidy", "1.0", requires=("alpha",)))
+    proc = subprocess.Popen([sys.executable, "-m", "doit", "pull", f"--source={sdist}"], cwd=consumer,
+                            env=clean_env(SLOW="1"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(consumer.glob(".requirements.*.txt")):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert list(consumer.glob(".requirements.*.txt")), "the kill came too late to leave a temporary output"
+    (consumer / ".requirements.notes.txt").write_text("not ours")
+    doit(consumer, "pull", f"--source={sdist}")
+    assert (consumer / "requirements.txt").read_text() == "compiled"
+    assert [p.name for p in consumer.glob(".requirements.*.txt")] == [".requirements.notes.txt"]

@@ -296,3 +296,40 @@ def test_a_full_temporary_folder_is_one_accurate_line(consumer, tmp_path, small_
     assert line.startswith(f"pull '{sdist}': ") and f"{small_tmpdir}/micropkg-pull-" in line
     assert "(No space left on device); free space there, or set TMPDIR to a folder with more room" in line
     assert snapshot(consumer) == before and not list(small_tmpdir.iterdir())
+
+
+def test_a_killed_package_run_leaves_no_temporary_file_behind_the_next_run(acme):
+    import os
+
+    big = acme / "src/acme/pipelines/cleaning/big.bin"
+    big.write_bytes(bytes(range(256)) * (80 * 4096))
+    add_manifest(acme, '[tool.micropkg.package]\n"pipelines.cleaning" = {}')
+    proc = subprocess.Popen([sys.executable, "-m", "doit", "package"], cwd=acme, env=clean_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not list((acme / "dist").glob(".cleaning-*.tmp")):
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    left = list((acme / "dist").glob(".cleaning-*.tmp"))
+    assert left, "the kill came too late to leave a temporary file"
+    # a temporary file another live process is writing right now (it holds its flock)
+    live = acme / "dist" / ".scoring-0.1.tar.gz.abcd1234.tmp"
+    live.write_bytes(b"being written")
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'rb'); "
+                               "fcntl.flock(f, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)", str(live)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        an_hour_ago = time.time() - 3600
+        for path in [*left, live]:  # the kill happened long ago
+            os.utime(path, (an_hour_ago, an_hour_ago))
+        unrelated = acme / "dist" / ".notes.tmp"  # not one of our names: never touched
+        unrelated.write_text("mine")
+        os.utime(unrelated, (an_hour_ago, an_hour_ago))
+        doit(acme, "package")
+        assert not any(path.exists() for path in left)
+        assert live.read_bytes() == b"being written" and unrelated.read_text() == "mine"
+    finally:
+        holder.kill()
+        holder.wait()
