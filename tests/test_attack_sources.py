@@ -9,7 +9,6 @@ import threading
 import time
 
 import pytest
-
 from conftest import add_manifest, clean_env, doit, make_tar, sdist_entries, snapshot
 
 TIMEOUT = 2  # seconds: [tool.micropkg] timeout in these projects

@@ -8,8 +8,15 @@ import tarfile
 import time
 
 import pytest
-
-from conftest import add_manifest, clean_env, copy_tree, doit, make_tar, sdist_entries, snapshot
+from conftest import (
+    add_manifest,
+    clean_env,
+    copy_tree,
+    doit,
+    make_tar,
+    sdist_entries,
+    snapshot,
+)
 
 
 def _versions(tmp_path):
@@ -198,7 +205,7 @@ def test_the_lock_is_never_ahead_of_the_files(consumer, tmp_path):
 
 def _chattr(flag, path):
     try:
-        return subprocess.run(["chattr", flag, str(path)], capture_output=True).returncode == 0
+        return subprocess.run(["chattr", flag, str(path)], capture_output=True, check=False).returncode == 0
     except FileNotFoundError:
         return False
 
@@ -268,7 +275,8 @@ def small_tmpdir(tmp_path):
     """A real 256 KiB file system to serve as TMPDIR (a tmpfs mount: needs root)."""
     folder = tmp_path / "small-tmp"
     folder.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)], capture_output=True, text=True)
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)],
+                          capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {proc.stderr.strip()}")
     try:
@@ -316,9 +324,9 @@ def test_a_killed_package_run_leaves_no_temporary_file_behind_the_next_run(acme)
     # a temporary file another live process is writing right now (it holds its flock)
     live = acme / "dist" / ".scoring-0.1.tar.gz.abcd1234.tmp"
     live.write_bytes(b"being written")
-    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'rb'); "
-                               "fcntl.flock(f, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)", str(live)],
-                              stdout=subprocess.PIPE, text=True)
+    hold = ("import fcntl, sys, time; f = open(sys.argv[1], 'rb'); "
+            "fcntl.flock(f, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(live)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
         an_hour_ago = time.time() - 3600

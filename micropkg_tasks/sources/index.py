@@ -104,8 +104,8 @@ def parse_page(body: bytes, ctype: str, final: str, index: str) -> list[IndexFil
             for f in entries:
                 if not isinstance(f, dict) or not isinstance(f.get("filename"), str) or not isinstance(f.get("url"), str):
                     raise ValueError("a file entry without 'filename' or 'url'")
-                hashes = f.get("hashes") if isinstance(f.get("hashes"), dict) else {}
-                sha = hashes.get("sha256")
+                hashes = f.get("hashes")
+                sha = hashes.get("sha256") if isinstance(hashes, dict) else None
                 files.append(IndexFile(f["filename"], _safe_url(urllib.parse.urljoin(final, f["url"]), index),
                                        sha if isinstance(sha, str) else None, bool(f.get("yanked"))))
         except (ValueError, TypeError) as exc:
