@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import add_manifest, clean_env, copy_tree, doit, make_tar, sdist_entries, snapshot
 
 

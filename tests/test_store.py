@@ -30,18 +30,22 @@ H1, H2, HX = "1" * 64, "2" * 64, "f" * 64
 # -- core.install.decide -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("plan,recorded,current,owners,expected", [
-    pytest.param({"a": H1, "b": H2}, {}, {"a": None, "b": None}, {}, Decision(("a", "b"), (), ()), id="fresh"),
-    pytest.param({"a": H1}, {"a": H1}, {"a": H1}, {}, Decision((), (), ()), id="re-pull"),
+    pytest.param({"a": H1, "b": H2}, {}, {"a": None, "b": None}, {},
+                 Decision(("a", "b"), (), (), (), {"a": H1, "b": H2}), id="fresh"),
+    pytest.param({"a": H1}, {"a": H1}, {"a": H1}, {}, Decision((), (), (), (), {"a": H1}), id="re-pull"),
     pytest.param({"a": H2, "new": H1}, {"a": H1, "gone": H2}, {"a": H1, "gone": H2, "new": None}, {},
-                 Decision(("a", "new"), ("gone",), ()), id="upgrade"),
-    pytest.param({"a": H1}, {"a": H1}, {"a": None}, {}, Decision(("a",), (), ()), id="restore-deleted"),
-    pytest.param({"a": H2}, {"a": H1}, {"a": HX}, {}, Decision(("a",), (), ("a (changed since it was pulled)",)),
-                 id="user-edit"),
-    pytest.param({"a": H2}, {}, {"a": HX}, {}, Decision(("a",), (), ("a (not installed by a pull)",)), id="foreign"),
-    pytest.param({"a": H2}, {}, {"a": None}, {"a": "other"}, Decision(("a",), (), ("a (installed by other)",)),
-                 id="owned-by-another"),
-    pytest.param({}, {"gone": H1}, {"gone": HX}, {}, Decision((), ("gone",), ("gone (changed since it was pulled)",)),
-                 id="edited-then-dropped"),
+                 Decision(("a", "new"), ("gone",), (), (), {"a": H2, "new": H1}), id="upgrade"),
+    pytest.param({"a": H1}, {"a": H1}, {"a": None}, {}, Decision(("a",), (), (), (), {"a": H1}), id="restore-deleted"),
+    pytest.param({"a": H2}, {"a": H1}, {"a": HX}, {},
+                 Decision(("a",), (), ("a (changed since it was pulled)",), (), {"a": H2}), id="user-edit"),
+    pytest.param({"a": H2}, {}, {"a": HX}, {},
+                 Decision(("a",), (), ("a (not installed by a pull)",), (), {"a": H2}), id="foreign"),
+    pytest.param({"a": H2, "b": H1}, {}, {"a": H2, "b": None}, {},
+                 Decision(("b",), (), (), ("a",), {"b": H1}), id="users-identical-file-is-never-owned"),
+    pytest.param({"a": H2}, {}, {"a": None}, {"a": "other"},
+                 Decision(("a",), (), ("a (installed by other)",), (), {"a": H2}), id="owned-by-another"),
+    pytest.param({}, {"gone": H1}, {"gone": HX}, {},
+                 Decision((), ("gone",), ("gone (changed since it was pulled)",)), id="edited-then-dropped"),
     pytest.param({}, {"gone": H1}, {"gone": None}, {}, Decision((), (), ()), id="dropped-already-missing"),
 ])
 def test_decide(plan, recorded, current, owners, expected):
@@ -49,6 +53,11 @@ def test_decide(plan, recorded, current, owners, expected):
     assert decision == expected
     with pytest.raises(dataclasses.FrozenInstanceError):
         decision.writes = ()  # type: ignore[misc]
+
+
+def test_decide_adopts_identical_files_only_when_forced():
+    decision = decide({"a": H2}, {}, {"a": H2}, {}, "tidy", adopt=True)
+    assert decision == Decision((), (), (), (), {"a": H2})
 
 
 # -- the lock ----------------------------------------------------------------------------------
@@ -111,7 +120,7 @@ def test_a_lock_path_through_a_symlink_is_refused(consumer, tmp_path):
     outside.mkdir()
     (outside / "a.py").write_text("victim\n")
     (consumer / "src/consumer/tidy").symlink_to(outside, target_is_directory=True)
-    with pytest.raises(LockError, match="'src/consumer/tidy/a.py', which passes through a symlink"):
+    with pytest.raises(LockError, match=re.escape("'src/consumer/tidy/a.py', which passes through a symlink")):
         parse_lock(_forged(load_project(consumer), "src/consumer/tidy/a.py"), load_project(consumer))
 
 
@@ -174,7 +183,7 @@ def test_an_apply_that_fails_half_way_is_rolled_back_in_one_line(consumer):
     project = load_project(consumer)
     (consumer / "src/consumer/tidy").write_text("a file where a folder must go\n")
     before = snapshot(consumer)
-    with pytest.raises(ApplyError, match="could not apply the pull: .*; the project was left as it was") as err:
+    with pytest.raises(ApplyError, match=r"could not apply the pull: .*; the project was left as it was") as err:
         transaction.apply(project, {"conf/base/x.yml": b"x\n", "src/consumer/tidy/a.py": b"A\n"}, [])
     assert "\n" not in str(err.value)
     assert snapshot(consumer) == before and not transaction.pending(project.state_dir)

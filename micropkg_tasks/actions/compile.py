@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-
 from typing import Any
 
 from ..config.project import REQUIREMENTS_IN, REQUIREMENTS_TXT, Project

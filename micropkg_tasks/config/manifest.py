@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import PurePosixPath
-from typing import Any, Mapping
+from typing import Any
 
 from ..core.layout import SDIST_SUFFIXES, name_problem
 from ..errors import ManifestError, one_line

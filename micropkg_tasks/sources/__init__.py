@@ -63,7 +63,8 @@ def _fetch_url(url: str, storage_options: dict, workdir: Path, label: str, deadl
         fs, path = fsspec.core.url_to_fs(url, **storage_options)
     except ImportError:
         hint = known_implementations.get(protocol, {}).get("err", "")
-        raise SourceError(f"{label}: {protocol}:// needs an extra package: {hint or 'see the fsspec documentation'}".strip()) from None
+        needs = hint or "see the fsspec documentation"
+        raise SourceError(f"{label}: {protocol}:// needs an extra package: {needs}".strip()) from None
     except ValueError as exc:
         raise SourceError(f"{label}: cannot open {url}: {exc}") from None
     except TypeError as exc:

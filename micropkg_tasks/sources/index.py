@@ -5,15 +5,17 @@ from __future__ import annotations
 import functools
 import http.client
 import json
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 from ..errors import SourceError
 from .choose import IndexFile, parse_requirement, pick_sdist
-from .download import Fetched, Deadline, copy_stream
+from .download import Deadline, Fetched, copy_stream
 
 ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
 MAX_PAGE = 32 << 20
@@ -38,7 +40,7 @@ def _safe_url(url: str, index: str) -> str:
 
 
 class _WatchedHTTP(http.client.HTTPConnection):
-    def __init__(self, deadline: Deadline, *args, **kwargs) -> None:
+    def __init__(self, deadline: Deadline, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deadline = deadline
 
@@ -48,7 +50,7 @@ class _WatchedHTTP(http.client.HTTPConnection):
 
 
 class _WatchedHTTPS(http.client.HTTPSConnection):
-    def __init__(self, deadline: Deadline, *args, **kwargs) -> None:
+    def __init__(self, deadline: Deadline, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._deadline = deadline
 
@@ -62,20 +64,21 @@ class _HTTP(urllib.request.HTTPHandler):
         super().__init__()
         self.deadline = deadline
 
-    def http_open(self, req):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
         return self.do_open(functools.partial(_WatchedHTTP, self.deadline), req)
 
 
 class _HTTPS(urllib.request.HTTPSHandler):
     def __init__(self, deadline: Deadline) -> None:
-        super().__init__()
+        self.context = ssl.create_default_context()
+        super().__init__(context=self.context)
         self.deadline = deadline
 
-    def https_open(self, req):
-        return self.do_open(functools.partial(_WatchedHTTPS, self.deadline), req, context=self._context)
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_WatchedHTTPS, self.deadline), req, context=self.context)
 
 
-def _open(url: str, deadline: Deadline, accept: str | None = None):
+def _open(url: str, deadline: Deadline, accept: str | None = None) -> Any:
     """GET ``url`` with every socket read bound by ``deadline`` (headers included)."""
     headers = {"User-Agent": "micropkg-tasks"}
     if accept:

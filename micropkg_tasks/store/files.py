@@ -8,8 +8,8 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 CHUNK = 1 << 20
 #: The names ``atomic_write_via`` gives its temporary files (mkstemp: 8 random characters).

@@ -148,7 +148,7 @@ def _apply(project: Project, writes: dict[str, bytes], deletes: list[str]) -> No
         pass
 
 
-def _finish(project: Project, journal: dict) -> None:
+def _finish(project: Project, journal: dict[str, Any]) -> None:
     for op in journal["ops"]:
         if op["staged"] is None:
             _prune_empty(project, (project.root / op["target"]).parent)

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from doit import task_params
 
@@ -10,7 +11,8 @@ from ..config import manifest
 from ..config.fs_args import fs_args_path
 from ..config.project import Project
 from ..errors import ManifestError
-from .edge import action, clean_action, loading, message_task, option, project as current_project
+from .edge import action, clean_action, loading, message_task, option
+from .edge import project as current_project
 
 PULL_PARAMS = [
     option("source", "sdist to pull ad hoc: a path, an fsspec URL or a requirement (write --source=name==1.0)"),
