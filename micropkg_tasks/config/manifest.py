@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import PurePosixPath
-from typing import Any, Mapping
+from typing import Any
 
 from ..core.layout import SDIST_SUFFIXES, name_problem
 from ..errors import ManifestError, one_line
@@ -266,3 +267,19 @@ def compile_command(micropkg: Mapping[str, Any], table: str = TABLE) -> list[str
     else:
         raise ManifestError(f"{where} must be a command string, a list of strings, or false")
     return [sys.executable if arg == "{python}" else arg for arg in command]
+
+
+DEFAULT_TIMEOUT = 300.0
+
+
+def download_timeout(micropkg: Mapping[str, Any], table: str = TABLE) -> float:
+    """``[tool.micropkg] timeout``: the overall limit, in seconds, for fetching one sdist."""
+    import math
+
+    value = micropkg.get("timeout")
+    if value is None:
+        return DEFAULT_TIMEOUT
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ManifestError(f"[{table}] timeout must be a positive number of seconds (default "
+                            f"{DEFAULT_TIMEOUT:g}), not {value!r}")
+    return float(value)

@@ -141,6 +141,9 @@ def extract(archive: Path, dest: Path, label: str) -> Sdist:
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
             raise ArchiveError(f"{label}: a member's path is too long for the file system; refusing it") from None
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise ArchiveError(f"{label}: cannot unpack it into the temporary folder {dest} ({exc.strerror}); "
+                               "free space there, or set TMPDIR to a folder with more room") from None
         if isinstance(exc, (FileExistsError, NotADirectoryError, IsADirectoryError)):
             raise ArchiveError(f"{label}: a member collides with another one ({exc.filename})") from None
         raise ArchiveError(f"{label}: not a readable .tar.gz ({type(exc).__name__}: {exc})") from None

@@ -41,14 +41,15 @@ def action(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def clean_action(func: Callable[..., Any]) -> Callable[..., Any]:
-    """A ``doit clean`` action: doit ignores their results, so a MicropkgError is printed."""
+    """A ``doit clean`` action: doit ignores their results and hides their stderr, so a
+    MicropkgError is printed to stdout."""
     @functools.wraps(func)
     def run(*args: Any, **kwargs: Any) -> None:
         try:
             for line in func(*args, **kwargs) or ():
                 print(line)
         except MicropkgError as exc:
-            print(f"ERROR: {exc}", file=sys.stderr)
+            print(f"ERROR: {exc}")  # doit clean shows an action's stdout only
     return run
 
 
