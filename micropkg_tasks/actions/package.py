@@ -12,7 +12,8 @@ from ..config.manifest import DEFAULT_MAX_SIZE, format_size
 from ..config.project import Project
 from ..core.collect import MicroPackage
 from ..core.sdist import plan_sdist
-from ..errors import PackageError, one_line, where as entry
+from ..errors import PackageError, one_line
+from ..errors import where as entry
 from ..store.tarball import write_sdist
 
 Stamp = tuple[int, int]
@@ -39,8 +40,9 @@ def package(project: Project, mp: MicroPackage, max_size: int = DEFAULT_MAX_SIZE
     try:
         write_sdist(plan_sdist(project, mp), project.root / mp.target, max_size, unchanged)
     except OSError as exc:
-        shown = one_line(project.shown(exc.filename)) if exc.filename else mp.target
-        raise PackageError(f"{where}: cannot write {mp.target}: {shown}: {exc.strerror}") from None
+        folder = mp.target.rsplit("/", 1)[0]
+        raise PackageError(f"{where}: cannot write {one_line(mp.target)} ({exc.strerror}); "
+                           f"{one_line(folder)} must be a writable folder") from None
     shown = f" as {mp.spec.alias!r}" if mp.spec.alias else ""
     return [f"packaged '{project.package_name}.{mp.spec.module_path}'{shown} -> {mp.target}"]
 

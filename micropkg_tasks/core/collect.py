@@ -6,15 +6,22 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
-from ..errors import PackageError, one_line
 from ..config.manifest import PackageSpec
-from .layout import (INIT, REQUIREMENTS, first_link, parameter_names, rename_config, sdist_root, special_problem,
-                     walk_files)
-from .metadata import normalise_version, read_version
 from ..config.project import Project
+from ..errors import PackageError, one_line
+from .layout import (
+    REQUIREMENTS,
+    first_link,
+    parameter_names,
+    rename_config,
+    sdist_root,
+    special_problem,
+    walk_files,
+)
+from .metadata import normalise_version, read_version
 
 DEFAULT_DESTINATION = "dist"
 
@@ -51,7 +58,7 @@ class _ConfIndex:
     everyone: tuple[str, ...]  # folder links: they could hold anyone's parameter files
 
 
-@lru_cache(maxsize=None)
+@cache
 def _conf_index(conf_env: Path) -> _ConfIndex:
     """name -> its parameter files in one env, from one walk: collecting N micro-packages stays
     linear in the number of files, not N times it."""
@@ -85,7 +92,7 @@ def _walk(project: Project, folder: Path, where: str) -> tuple[list[str], list[s
 
 def _refuse_special(project: Project, folder: Path, rels: list[str] | tuple[str, ...], where: str) -> None:
     if rels:
-        path = os.path.join(folder, sorted(rels)[0])
+        path = os.path.join(folder, min(rels))
         reason = special_problem(path, str(project.root), str(project.conf_dir / "local"))
         raise PackageError(f"{where}: {_shown(project, path)} {reason}")
 
@@ -112,7 +119,7 @@ def _read_version(project: Project, init: Path, where: str) -> str | None:
         raise PackageError(f"{where}: {_shown(project, init)} cannot be read ({exc.strerror})") from None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _check_destination(root: Path, destination: str, where: str) -> None:
     """The sdist folder, or its first existing parent, must be a folder (not pyproject.toml)."""
     path = root / destination
