@@ -274,3 +274,28 @@ def test_a_bad_limit_is_a_load_time_error(acme):
     add_manifest(acme, '[tool.micropkg]\nmax-size = "lots"')
     one_error(doit(acme, "package", "--micropkg", "pipelines.scoring", check=False), 3,
               "[tool.micropkg] max-size 'lots' must be a positive number of bytes")
+
+
+# -- manifest and options, through doit: load-time errors are exit 3, one line ----------------------
+
+@pytest.mark.parametrize("manifest,message", [
+    (f'[tool.micropkg.pull]\n"{"a" * 300}.tar.gz" = {{}}', "the source path has a part longer than 255 bytes"),
+    ('[tool]\nmicropkg = "x"', "[tool.micropkg] must be a table"),
+    ('[tool.micropkg.pull]\n"dist/x.tar.gz" = {env = "local\\n"}', "env 'local\\n' must be the name of one folder"),
+    ('[tool.micropkg.package]\n"pipelines.cleaning" = {destination = "out\\u0000x"}', "has a NUL, newline or other control"),
+    ('[tool.micropkg.pull]\n"dist/x.tar.gz" = {fs-args = "creds\\u0000.yml"}', "fs_args must be the path of a YAML file"),
+    ("[tool.micropkg]\ncompile = \"pip-compile 'x\"\n[tool.micropkg.pull]\n\"dist/x.tar.gz\" = {}",
+     "is not a valid command line (No closing quotation)"),
+    (f'[tool.micropkg.package]\n"pipelines.cleaning" = {{destination = "{"d" * 10_000_000}"}}',
+     "destination has a part longer than 255 bytes"),
+], ids=["long-pull-key", "micropkg-not-a-table", "env-newline", "destination-nul", "fs-args-nul", "compile-quote",
+        "10MB-destination"])
+def test_hostile_manifests_stop_every_command_with_one_line(acme, manifest, message):
+    add_manifest(acme, manifest)
+    before = snapshot(acme)
+    for command in ("list", "pull"):
+        proc = doit(acme, command, check=False)
+        one_error(proc, 3, message)
+        assert len(proc.stderr) < 1000
+    assert snapshot(acme) == before
+    assert sorted(os.listdir(acme / "conf")) == ["base"]

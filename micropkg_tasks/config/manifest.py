@@ -259,6 +259,8 @@ def _no_duplicates(keys: list, section: str, what: str) -> None:
         seen.add(key)
 
 
+#: shlex splits in quadratic time: a megabyte command would hang every doit command.
+MAX_COMMAND = 32_768
 DEFAULT_COMPILE = ["{python}", "-m", "piptools", "compile", "--quiet", "--no-header", "--strip-extras",
                    "--no-emit-index-url", "--no-emit-trusted-host", "--no-emit-find-links"]
 
@@ -275,6 +277,8 @@ def compile_command(micropkg: Mapping[str, Any], table: str = TABLE) -> list[str
         command = list(DEFAULT_COMPILE)
     elif configured is False:
         return None
+    elif isinstance(configured, str) and len(configured) > MAX_COMMAND:
+        raise ManifestError(f"{where} is over {MAX_COMMAND} characters; put a long command in a script")
     elif isinstance(configured, str) and configured.strip() and "\x00" not in configured:
         try:
             command = shlex.split(configured)
@@ -292,7 +296,7 @@ def compile_command(micropkg: Mapping[str, Any], table: str = TABLE) -> list[str
 #: refuses an archive, or its unpacked contents, over it. ``[tool.micropkg] max-size``.
 DEFAULT_MAX_SIZE = 256 << 20
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30}
-_SIZE = re.compile(r"\s*(\d{1,15})\s*([A-Za-z]{0,3})\s*")
+_SIZE = re.compile(r"(\d{1,15}) ?([A-Za-z]{0,3})")
 
 
 def max_size(micropkg: Mapping[str, Any], table: str = TABLE) -> int:
