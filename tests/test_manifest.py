@@ -99,3 +99,98 @@ def test_bad_project_files(tmp_path, pyproject, message):
 def test_missing_pyproject(tmp_path):
     with pytest.raises(ManifestError, match="pyproject.toml not found"):
         load_project(tmp_path)
+
+
+# -- hardening (issue #9): whole-string matches, control characters, lengths, capped messages ------
+
+HUGE = "a" * 10_000_000
+LONG_NAME = "x" * 300
+
+HOSTILE_PACKAGE = [
+    ({"package": {"pipelines.x\n": {}}}, "not a Python module path"),
+    ({"package": {"pipelines.x": {"env": "local\n"}}}, "env 'local\\n' must be the name of one folder"),
+    ({"package": {"pipelines.x": {"destination": "out\x00x"}}}, "destination 'out\\x00x' has a NUL, newline or other control"),
+    ({"package": {"pipelines.x": {"destination": "out/\n"}}}, "has a NUL, newline or other control"),
+    ({"package": {f"pipelines.{LONG_NAME}": {}}}, "module path has a part longer than 255 bytes"),
+    ({"package": {"pipelines.x": {"destination": f"out/{LONG_NAME}"}}}, "destination has a part longer than 255 bytes"),
+    ({"package": {"pipelines.x": {"env": LONG_NAME}}}, "env has a part longer than 255 bytes"),
+]
+
+
+@pytest.mark.parametrize("micropkg,message", HOSTILE_PACKAGE)
+def test_hostile_package_values(micropkg, message):
+    with pytest.raises(ManifestError) as err:
+        manifest.package_specs(micropkg)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+HOSTILE_PULL = [
+    ({"pull": {"x.tar.gz": {"env": "local\n"}}}, "env 'local\\n'"),
+    ({"pull": {"x.tar.gz": {"sha256": "a" * 64 + "\n"}}}, "64 lower-case hex digits"),
+    ({"pull": {"x.tar.gz": {"destination": "pipelines\x00"}}}, "has a NUL, newline or other control"),
+    ({"pull": {"x.tar.gz": {"fs_args": "creds\x01.yml"}}}, "fs_args must be the path of a YAML file"),
+    ({"pull": {"x.tar.gz": {"fs_args": f"{LONG_NAME}.yml"}}}, "fs_args has a part longer than 255 bytes"),
+    ({"pull": {f"{LONG_NAME}.tar.gz": {}}}, "the source path has a part longer than 255 bytes"),
+    ({"pull": {f"dist/{LONG_NAME}/x.tar.gz": {}}}, "the source path has a part longer than 255 bytes"),
+    ({"pull": {"dist/x\x07.tar.gz": {}}}, "has a NUL, newline or other control"),
+]
+
+
+@pytest.mark.parametrize("micropkg,message", HOSTILE_PULL)
+def test_hostile_pull_values(micropkg, message):
+    with pytest.raises(ManifestError) as err:
+        manifest.pull_specs(micropkg)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_long_urls_and_requirements_stay_valid_sources():
+    """Only a path is a file name; a long URL or requirement is not refused for its length."""
+    assert manifest.pull_spec(f"https://h/{LONG_NAME}.tar.gz").kind == "url"
+    assert manifest.pull_spec(f"{LONG_NAME}==1.0").kind == "index"
+
+
+@pytest.mark.parametrize("call", [
+    lambda: manifest.package_specs({"package": {HUGE: {}}}),
+    lambda: manifest.package_specs({"package": {"pipelines.x": {"env": HUGE}}}),
+    lambda: manifest.package_specs({"package": {"pipelines.x": {"destination": HUGE + "\x00"}}}),
+    lambda: manifest.package_specs({"package": {"pipelines.x": {HUGE: "1"}}}),
+    lambda: manifest.pull_specs({"pull": {HUGE + "!": {}}}),
+    lambda: manifest.pull_specs({"pull": {"x.tar.gz": {"destination": HUGE + "-"}}}),
+    lambda: manifest.compile_command({"compile": "'" + HUGE}),
+    lambda: manifest.max_size({"max-size": HUGE}),
+], ids=["module-path", "env", "destination", "option-name", "pull-key", "pull-destination", "compile", "max-size"])
+def test_messages_never_echo_megabytes(call):
+    with pytest.raises(ManifestError) as err:
+        call()
+    assert len(str(err.value)) < 600 and "\n" not in str(err.value)
+
+
+def test_an_unbalanced_quote_in_compile_is_one_line():
+    with pytest.raises(ManifestError, match="is not a valid command line \\(No closing quotation\\)"):
+        manifest.compile_command({"compile": "pip-compile 'requirements.in"})
+
+
+@pytest.mark.parametrize("value,size", [
+    (None, 256 << 20), (1000, 1000), ("1000", 1000), ("1000B", 1000), ("2KiB", 2048), ("2 kB", 2000),
+    ("256MiB", 256 << 20), ("1GB", 10**9), ("1gib", 1 << 30),
+])
+def test_max_size_accepts_bytes_and_units(value, size):
+    assert manifest.max_size({} if value is None else {"max-size": value}) == size
+
+
+@pytest.mark.parametrize("value", [0, -1, True, 1.5, "", "1.5GB", "12 parsecs", "256MiB\n", "MiB", [1]])
+def test_max_size_refuses_anything_else(value):
+    with pytest.raises(ManifestError, match=r"\[tool.micropkg\] max-size .* must be a positive number of bytes"):
+        manifest.max_size({"max-size": value})
+
+
+@pytest.mark.parametrize("pyproject,message", [
+    ('tool = "x"\n', r"\[tool\] must be a table"),
+    ("tool = [1]\n", r"\[tool\] must be a table"),
+    ('[tool.kedro]\npackage_name = "p"\n[tool]\nmicropkg = "x"\n', r"\[tool.micropkg\] must be a table"),
+    ('[tool.kedro]\npackage_name = "p"\n[tool]\nmicropkg = [1]\n', r"\[tool.micropkg\] must be a table"),
+])
+def test_tool_tables_that_are_not_tables(tmp_path, pyproject, message):
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    with pytest.raises(ManifestError, match=message):
+        load_project(tmp_path)

@@ -1,14 +1,68 @@
-"""One package task end to end: plan the sdist's members, then write them atomically."""
+"""One package task end to end: plan the sdist's members, then write them atomically.
+
+Every input is stamped (size, mtime in ns) before anything is read and again once the tarball
+is complete, before it replaces the old one: a file edited meanwhile fails the task, so doit
+does not record the new text as built into a stale sdist, and the next run rebuilds it."""
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+from ..config.manifest import DEFAULT_MAX_SIZE, format_size
 from ..config.project import Project
 from ..core.collect import MicroPackage
 from ..core.sdist import plan_sdist
+from ..errors import PackageError, one_line
+from ..errors import where as entry
 from ..store.tarball import write_sdist
 
+Stamp = tuple[int, int]
 
-def package(project: Project, mp: MicroPackage) -> list[str]:
+
+def package(project: Project, mp: MicroPackage, max_size: int = DEFAULT_MAX_SIZE) -> list[str]:
     """Write ``mp``'s sdist; return the lines to tell the user."""
-    write_sdist(plan_sdist(project, mp), project.root / mp.target)
+    where = entry("package", mp.spec.module_path)
+    inputs = mp.file_dep
+    before = [_stamp(project.root / src, src, where) for src in inputs]
+    shipped = {src for src, _ in mp.code + mp.config + mp.tests}
+    check_size([(src, size) for src, (size, _) in zip(inputs, before) if src in shipped], max_size, where)
+
+    def unchanged() -> None:
+        for src, stamp in zip(inputs, before):
+            try:
+                now = _stamp(project.root / src, src, where)
+            except PackageError:
+                now = None
+            if now != stamp:
+                raise PackageError(f"{where}: {one_line(src)} changed while it was packaged; "
+                                   "run doit package again")
+
+    try:
+        write_sdist(plan_sdist(project, mp), project.root / mp.target, max_size, unchanged)
+    except OSError as exc:
+        folder = mp.target.rsplit("/", 1)[0]
+        raise PackageError(f"{where}: cannot write {one_line(mp.target)} ({exc.strerror}); "
+                           f"{one_line(folder)} must be a writable folder") from None
     shown = f" as {mp.spec.alias!r}" if mp.spec.alias else ""
     return [f"packaged '{project.package_name}.{mp.spec.module_path}'{shown} -> {mp.target}"]
+
+
+def check_size(sizes: list[tuple[str, int]], max_size: int, where: str) -> None:
+    """Refuse, naming the biggest files, an sdist whose files add up to more than ``max_size``:
+    pull refuses such archives, so they are never written."""
+    total = sum(size for _, size in sizes)
+    if total <= max_size:
+        return
+    biggest = sorted(sizes, key=lambda item: (-item[1], item[0]))[:3]
+    shown = ", ".join(f"{one_line(src)} ({format_size(size)})" for src, size in biggest)
+    raise PackageError(f"{where}: its files add up to {format_size(total)}, over the max-size limit of "
+                       f"{format_size(max_size)} that pull also applies (biggest: {shown}); "
+                       "move data out of the micro-package or raise [tool.micropkg] max-size")
+
+
+def _stamp(path: Path, src: str, where: str) -> Stamp:
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise PackageError(f"{where}: {one_line(src)} cannot be read ({exc.strerror})") from None
+    return st.st_size, st.st_mtime_ns

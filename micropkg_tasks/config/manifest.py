@@ -18,10 +18,14 @@ from ..errors import ManifestError, one_line
 from ..errors import where as entry
 from .project import TABLE
 
-MODULE_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
+MODULE_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")  # used with fullmatch: "$" passes "x\n"
 PACKAGE_OPTIONS = ("alias", "destination", "env")
 PULL_OPTIONS = ("alias", "destination", "env", "fs_args", "sha256")
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
+SHA256 = re.compile(r"[0-9a-f]{64}")
+ENV = re.compile(r"\w[\w.-]*")
+#: The longest file name most file systems take, in bytes.
+NAME_MAX = 255
+PATH_MAX = 4096
 #: Sub-task name of the final compile step; no pull entry may take it.
 COMPILE_TASK = "pip-compile"
 
@@ -83,15 +87,36 @@ def check_alias(alias: Any, where: str) -> str:
     return alias
 
 
+def shown(value: Any) -> str:
+    """A value as messages show it: repr'd, control characters escaped, never megabytes long."""
+    return one_line(repr(value), 80)
+
+
 def check_module_path(module_path: str, where: str) -> str:
-    if not MODULE_PATH.match(module_path) or any(keyword.iskeyword(p) for p in module_path.split(".")):
-        raise ManifestError(f"{where}: {module_path!r} is not a Python module path such as 'pipelines.cleaning'")
+    if not MODULE_PATH.fullmatch(module_path) or any(keyword.iskeyword(p) for p in module_path.split(".")):
+        raise ManifestError(f"{where}: {shown(module_path)} is not a Python module path such as 'pipelines.cleaning'")
+    _check_lengths(module_path.split("."), where, "module path")
     return module_path
 
 
+def _check_lengths(parts: list[str], where: str, what: str) -> None:
+    """No file system takes a name over NAME_MAX bytes: refused here, not as a traceback from
+    the first stat (which broke every doit command, `doit list` included)."""
+    if sum(len(p.encode("utf-8", "surrogateescape")) + 1 for p in parts) > PATH_MAX or any(
+            len(p.encode("utf-8", "surrogateescape")) > NAME_MAX for p in parts):
+        raise ManifestError(f"{where}: {what} has a part longer than {NAME_MAX} bytes "
+                            f"(or is over {PATH_MAX}); no file system takes it")
+
+
+def _check_text(value: str, where: str, what: str) -> None:
+    if any(not c.isprintable() for c in value):
+        raise ManifestError(f"{where}: {what} {shown(value)} has a NUL, newline or other control character")
+
+
 def check_env(env: Any, where: str) -> str:
-    if not isinstance(env, str) or not re.match(r"^[\w][\w.-]*$", env) or ".." in env:
-        raise ManifestError(f"{where}: env {env!r} must be the name of one folder in conf/ (no '/', no '..')")
+    if not isinstance(env, str) or not ENV.fullmatch(env) or ".." in env:
+        raise ManifestError(f"{where}: env {shown(env)} must be the name of one folder in conf/ (no '/', no '..')")
+    _check_lengths([env], where, "env")
     return env
 
 
@@ -99,9 +124,11 @@ def check_relative(path: Any, where: str, what: str) -> str:
     """A POSIX path that stays inside the project."""
     if not isinstance(path, str) or not path.strip():
         raise ManifestError(f"{where}: {what} must be a non-empty string")
+    _check_text(path, where, what)
     p = PurePosixPath(path)
-    if p.is_absolute() or "\\" in path or re.match(r"^[A-Za-z]:", path) or ".." in p.parts:
-        raise ManifestError(f"{where}: {what} {path!r} must be a relative POSIX path inside the project (no '..', not absolute)")
+    if p.is_absolute() or "\\" in path or re.match(r"[A-Za-z]:", path) or ".." in p.parts:
+        raise ManifestError(f"{where}: {what} {shown(path)} must be a relative POSIX path inside the project (no '..', not absolute)")
+    _check_lengths(list(p.parts), where, what)
     return p.as_posix()
 
 
@@ -110,15 +137,16 @@ def check_pull_destination(dest: Any, where: str) -> str:
     dest = check_relative(dest, where, "destination")
     parts = dest.replace(".", "/").split("/")
     if not all(p.isidentifier() and not keyword.iskeyword(p) for p in parts):
-        raise ManifestError(f"{where}: destination {dest!r} must be package names separated by '/' such as 'pipelines/lib'")
+        raise ManifestError(f"{where}: destination {shown(dest)} must be package names separated by '/' such as 'pipelines/lib'")
     return "/".join(parts)
 
 
 def check_fs_args(path: Any, where: str) -> str:
     """A YAML file of storage options: relative to the project, absolute, or ``~/...``
     (credentials usually live outside the project). Read when the pull runs."""
-    if not isinstance(path, str) or not path.strip() or "\x00" in path or "\n" in path:
-        raise ManifestError(f"{where}: fs_args must be the path of a YAML file")
+    if not isinstance(path, str) or not path.strip() or any(not c.isprintable() for c in path):
+        raise ManifestError(f"{where}: fs_args must be the path of a YAML file (no NUL, newline or control character)")
+    _check_lengths(path.split("/"), where, "fs_args")
     return path
 
 
@@ -151,13 +179,13 @@ def _options(key: str, value: Any, allowed: tuple[str, ...], where: str) -> dict
     for opt, val in opts.items():
         if opt in allowed:
             if val is not None and not isinstance(val, str):
-                raise ManifestError(f"{where}: option {opt!r} must be a string, not {type(val).__name__}")
+                raise ManifestError(f"{where}: option {shown(opt)} must be a string, not {type(val).__name__}")
             continue
         if isinstance(val, Mapping):
             raise ManifestError(
-                f"{where}: looks like an unquoted dotted key; write \"{key}.{opt}\" = {{...}} with quotes"
+                f"{where}: looks like an unquoted dotted key; write \"{one_line(key, 80)}.{one_line(opt, 80)}\" = {{...}} with quotes"
             )
-        raise ManifestError(f"{where}: unknown option {opt!r}; valid options: {', '.join(allowed)}")
+        raise ManifestError(f"{where}: unknown option {shown(opt)}; valid options: {', '.join(allowed)}")
     return opts
 
 
@@ -169,7 +197,7 @@ def _section(micropkg: Mapping[str, Any], table: str, section: str) -> Mapping[s
 
 
 def package_spec(module_path: str, *, alias=None, destination=None, env=None, where: str | None = None) -> PackageSpec:
-    where = where or entry("package", module_path)
+    where = where or entry("package", one_line(module_path, 80))
     check_module_path(module_path, where)
     return PackageSpec(
         module_path=module_path,
@@ -181,17 +209,20 @@ def package_spec(module_path: str, *, alias=None, destination=None, env=None, wh
 
 def pull_spec(source: str, *, alias=None, destination=None, env=None, fs_args=None, sha256=None,
               where: str | None = None) -> PullSpec:
-    where = where or entry("pull", source)
+    where = where or entry("pull", one_line(source, 80) if isinstance(source, str) else shown(source))
     if not isinstance(source, str) or not source.strip():
         raise ManifestError(f"{where}: the source must be a path, a URL or a requirement")
     source = source.strip()
     if source == COMPILE_TASK:
         raise ManifestError(f"{where}: {COMPILE_TASK!r} is reserved for the final compile task")
-    if sha256 is not None and not SHA256.match(sha256):
+    if sha256 is not None and not SHA256.fullmatch(sha256):
         raise ManifestError(f"{where}: sha256 must be 64 lower-case hex digits")
+    _check_text(source, where, "the source")
     kind = source_kind(source)
     if kind == "index":
         requirement_source(source, where)
+    elif kind == "path":
+        _check_lengths(source.split("/"), where, "the source path")
     return PullSpec(
         source=source,
         kind=kind,
@@ -207,7 +238,7 @@ def package_specs(micropkg: Mapping[str, Any], table: str = TABLE) -> list[Packa
     """Every entry of ``[tool.micropkg.package]``, in file order."""
     specs = []
     for key, value in _section(micropkg, table, "package").items():
-        where = f"[{table}.package] {key!r}"
+        where = f"[{table}.package] {shown(key)}"
         specs.append(package_spec(key, where=where, **_options(key, value, PACKAGE_OPTIONS, where)))
     _no_duplicates([(s.name, s.destination or "dist") for s in specs], f"[{table}.package]",
                    "write to the same sdist name")
@@ -218,7 +249,7 @@ def pull_specs(micropkg: Mapping[str, Any], table: str = TABLE) -> list[PullSpec
     """Every entry of ``[tool.micropkg.pull]``, in file order."""
     specs = []
     for key, value in _section(micropkg, table, "pull").items():
-        where = f"[{table}.pull] {key!r}"
+        where = f"[{table}.pull] {shown(key)}"
         specs.append(pull_spec(key, where=where, **_options(key, value, PULL_OPTIONS, where)))
     return specs
 
@@ -227,7 +258,7 @@ def _no_duplicates(keys: list, section: str, what: str) -> None:
     seen = set()
     for key in keys:
         if key in seen:
-            raise ManifestError(f"{section}: two entries {what} {key[0]!r}; give one an alias")
+            raise ManifestError(f"{section}: two entries {what} {shown(key[0])}; give one an alias")
         seen.add(key)
 
 
@@ -240,6 +271,8 @@ def allow_direct_references(micropkg: Mapping[str, Any], table: str = TABLE) -> 
     return value
 
 
+#: shlex splits in quadratic time: a megabyte command would hang every doit command.
+MAX_COMMAND = 32_768
 DEFAULT_COMPILE = ["{python}", "-m", "piptools", "compile", "--quiet", "--no-header", "--strip-extras",
                    "--no-emit-index-url", "--no-emit-trusted-host", "--no-emit-find-links"]
 
@@ -256,11 +289,13 @@ def compile_command(micropkg: Mapping[str, Any], table: str = TABLE) -> list[str
         command = list(DEFAULT_COMPILE)
     elif configured is False:
         return None
+    elif isinstance(configured, str) and len(configured) > MAX_COMMAND:
+        raise ManifestError(f"{where} is over {MAX_COMMAND} characters; put a long command in a script")
     elif isinstance(configured, str) and configured.strip() and "\x00" not in configured:
         try:
             command = shlex.split(configured)
         except ValueError as exc:
-            raise ManifestError(f"{where}: {configured!r} is not a valid command line ({exc})") from None
+            raise ManifestError(f"{where}: {shown(configured)} is not a valid command line ({exc})") from None
     elif isinstance(configured, list) and configured and all(isinstance(a, str) and a and "\x00" not in a
                                                              for a in configured):
         command = list(configured)
@@ -283,3 +318,34 @@ def download_timeout(micropkg: Mapping[str, Any], table: str = TABLE) -> float:
         raise ManifestError(f"[{table}] timeout must be a positive number of seconds (default "
                             f"{DEFAULT_TIMEOUT:g}), not {value!r}")
     return float(value)
+
+#: One limit on both sides: packaging refuses an sdist whose files add up to more, and pull
+#: refuses an archive, or its unpacked contents, over it. ``[tool.micropkg] max-size``.
+DEFAULT_MAX_SIZE = 256 << 20
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30}
+_SIZE = re.compile(r"(\d{1,15}) ?([A-Za-z]{0,3})")
+
+
+def max_size(micropkg: Mapping[str, Any], table: str = TABLE) -> int:
+    """``[tool.micropkg] max-size``: a number of bytes, or a string such as "256MiB" or "1GB"
+    (B, kB/MB/GB powers of 1000, KiB/MiB/GiB powers of 1024); 256 MiB when absent."""
+    value = micropkg.get("max-size")
+    if value is None:
+        return DEFAULT_MAX_SIZE
+    size = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        size = value
+    elif isinstance(value, str) and (match := _SIZE.fullmatch(value)) and match[2].lower() in _UNITS:
+        size = int(match[1]) * _UNITS[match[2].lower()]
+    if size is None or size <= 0:
+        raise ManifestError(f"[{table}] max-size {shown(value)} must be a positive number of bytes "
+                            "or a size such as \"256MiB\" (units B, kB, MB, GB, KiB, MiB, GiB)")
+    return size
+
+
+def format_size(size: int) -> str:
+    """Bytes as people read them: 300.0 MiB, 12 KiB, 17 bytes."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"

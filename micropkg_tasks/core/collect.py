@@ -6,14 +6,22 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
-from ..errors import PackageError
 from ..config.manifest import PackageSpec
-from .layout import INIT, REQUIREMENTS, parameter_names, rename_config, sdist_root, walk_files
-from .metadata import normalise_version, read_version
 from ..config.project import Project
+from ..errors import PackageError, one_line
+from .layout import (
+    REQUIREMENTS,
+    first_link,
+    parameter_names,
+    rename_config,
+    sdist_root,
+    special_problem,
+    walk_files,
+)
+from .metadata import normalise_version, read_version
 
 DEFAULT_DESTINATION = "dist"
 
@@ -43,23 +51,83 @@ class MicroPackage:
         return next((src for src, rel in self.code if rel == REQUIREMENTS), None)
 
 
+@dataclass(frozen=True)
+class _ConfIndex:
+    files: dict[str, tuple[str, ...]]  # name -> its parameter files
+    special: dict[str, tuple[str, ...]]  # name -> links and odd entries that would be its files
+    everyone: tuple[str, ...]  # folder links: they could hold anyone's parameter files
 
 
-
-
-
-
-@lru_cache(maxsize=None)
-def _conf_index(conf_env: Path) -> dict[str, tuple[str, ...]]:
+@cache
+def _conf_index(conf_env: Path) -> _ConfIndex:
     """name -> its parameter files in one env, from one walk: collecting N micro-packages stays
     linear in the number of files, not N times it."""
     index: dict[str, list[str]] = {}
-    for rel in walk_files(conf_env):
+    odd: list[str] = []
+    for rel in walk_files(conf_env, odd):
         for name in parameter_names(rel):
             index.setdefault(name, []).append(rel)
-    return {name: tuple(rels) for name, rels in index.items()}
+    special: dict[str, list[str]] = {}
+    everyone = []
+    for rel in odd:  # links and the like only: a stat each
+        if os.path.isdir(conf_env / rel):
+            everyone.append(rel)
+            continue
+        for name in parameter_names(rel) | parameter_names(f"{rel}/_.yml"):
+            special.setdefault(name, []).append(rel)
+    return _ConfIndex({name: tuple(rels) for name, rels in index.items()},
+                      {name: tuple(sorted(rels)) for name, rels in special.items()}, tuple(sorted(everyone)))
 
 
+def _walk(project: Project, folder: Path, where: str) -> tuple[list[str], list[str]]:
+    """The files of ``folder`` and its special entries; a folder that cannot be listed is an error
+    (it would otherwise be left out of the sdist without a word)."""
+    special: list[str] = []
+    try:
+        return walk_files(folder, special), special
+    except OSError as exc:
+        raise PackageError(f"{where}: {_shown(project, exc.filename or folder)} cannot be read "
+                           f"({exc.strerror}); fix its permissions or remove it") from None
+
+
+def _refuse_special(project: Project, folder: Path, rels: list[str] | tuple[str, ...], where: str) -> None:
+    if rels:
+        path = os.path.join(folder, min(rels))
+        reason = special_problem(path, str(project.root), str(project.conf_dir / "local"))
+        raise PackageError(f"{where}: {_shown(project, path)} {reason}")
+
+
+def _refuse_linked_folder(project: Project, folder: Path, where: str) -> None:
+    """A micro-package, tests or conf folder reached through a symlink is refused like a link
+    inside it: the walk would package whatever the link leads to."""
+    link = first_link(str(folder), str(project.root))
+    if link:
+        reason = special_problem(link, str(project.root), str(project.conf_dir / "local"))
+        raise PackageError(f"{where}: {_shown(project, link)} {reason}")
+
+
+def _shown(project: Project, path: str | os.PathLike[str]) -> str:
+    return one_line(project.shown(os.fsdecode(path)))
+
+
+def _read_version(project: Project, init: Path, where: str) -> str | None:
+    try:
+        return read_version(init)
+    except UnicodeDecodeError:
+        raise PackageError(f"{where}: {_shown(project, init)} is not UTF-8 text") from None
+    except OSError as exc:
+        raise PackageError(f"{where}: {_shown(project, init)} cannot be read ({exc.strerror})") from None
+
+
+@cache
+def _check_destination(root: Path, destination: str, where: str) -> None:
+    """The sdist folder, or its first existing parent, must be a folder (not pyproject.toml)."""
+    path = root / destination
+    while not path.exists() and path != root:
+        path = path.parent
+    if not path.is_dir():
+        raise PackageError(f"{where}: destination {destination!r} cannot hold the sdist: "
+                           f"{path.relative_to(root).as_posix()} is a file, not a folder")
 
 
 def collect(project: Project, spec: PackageSpec) -> MicroPackage:
@@ -67,21 +135,23 @@ def collect(project: Project, spec: PackageSpec) -> MicroPackage:
     where = f"package {spec.module_path!r}"
     module_parts = spec.module_path.split(".")
     folder = project.package_dir.joinpath(*module_parts)
+    _refuse_linked_folder(project, folder, where)
     if not folder.is_dir():
         kind = "a file, not a package folder" if folder.with_suffix(".py").is_file() else "not found"
         raise PackageError(f"{where}: {project.rel(folder)} is {kind}; give the module path of a package folder")
-    code = walk_files(folder)
+    code, special = _walk(project, folder, where)
+    _refuse_special(project, folder, special, where)
     if not code:
         raise PackageError(f"{where}: {project.rel(folder)} is an empty folder")
     if "__init__.py" not in code:
         raise PackageError(f"{where}: {project.rel(folder)} has no __init__.py, so it is not a Python package")
 
     init = folder / "__init__.py"
-    version = read_version(init)
+    version = _read_version(project, init, where)
     version_file = init
     if version is None:
         version_file = project.package_dir / "__init__.py"
-        version = read_version(version_file)
+        version = _read_version(project, version_file, where)
     if version is None:
         raise PackageError(
             f"{where}: no __version__ in {project.rel(init)} nor in {project.rel(version_file)}; add __version__ = \"0.1\""
@@ -91,17 +161,28 @@ def collect(project: Project, spec: PackageSpec) -> MicroPackage:
     conf_env = project.conf_dir / spec.env
     if spec.env != "base" and not conf_env.is_dir():
         raise PackageError(f"{where}: env {spec.env!r} has no folder {project.rel(conf_env)}")
+    _refuse_linked_folder(project, conf_env, where)
     leaf = module_parts[-1]
     conf_prefix = project.rel(conf_env)  # paths are joined as strings: one parse per folder, not per file
+    try:
+        conf = _conf_index(conf_env)
+    except OSError as exc:
+        raise PackageError(f"{where}: {_shown(project, exc.filename or conf_env)} cannot be read "
+                           f"({exc.strerror}); fix its permissions or remove it") from None
+    _refuse_special(project, conf_env, conf.everyone + conf.special.get(leaf, ()), where)
     config = [(f"{conf_prefix}/{rel}", rename_config(rel, leaf, spec.alias))
-              for rel in _conf_index(conf_env).get(leaf, ())]
+              for rel in conf.files.get(leaf, ())]
     tests_dir = project.tests_root().joinpath(*module_parts)
+    _refuse_linked_folder(project, tests_dir, where)
     tests_prefix = project.rel(tests_dir)
-    tests = [(f"{tests_prefix}/{rel}", rel) for rel in walk_files(tests_dir)]
+    tests_files, special = _walk(project, tests_dir, where)
+    _refuse_special(project, tests_dir, special, where)
+    tests = [(f"{tests_prefix}/{rel}", rel) for rel in tests_files]
 
     name = spec.name
     code_prefix = project.rel(folder)
     destination = spec.destination or DEFAULT_DESTINATION
+    _check_destination(project.root, destination, where)
     return MicroPackage(
         spec=spec,
         name=name,

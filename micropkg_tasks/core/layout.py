@@ -5,6 +5,7 @@ in Python source. The package side (collect, sdist) and the pull side (install) 
 """
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import PurePosixPath
 
@@ -20,20 +21,100 @@ REQUIREMENTS = "requirements.txt"
 SDIST_SUFFIXES = (".tar.gz", ".tgz")
 
 
-def walk_files(folder: str | os.PathLike[str]) -> list[str]:
+def walk_files(folder: str | os.PathLike[str], special: list[str] | None = None) -> list[str]:
     """Sorted POSIX paths relative to ``folder`` of every file we would ship, hidden ones and
-    byte-code left out. Missing folder: empty list."""
-    found = []
-    top = os.fspath(folder)
-    for dirpath, dirnames, filenames in os.walk(top):
-        dirnames[:] = [d for d in dirnames if d not in IGNORED_DIRS and not d.startswith(".")]
-        rel = dirpath[len(top) + 1:].replace(os.sep, "/")
-        for fname in filenames:
-            if fname.startswith(".") or fname.endswith(IGNORED_SUFFIXES):
+    byte-code left out. Missing folder: empty list.
+
+    Only regular files and real folders are walked (one ``scandir`` per folder, no stat per
+    entry). Anything else that would be shipped (a symlink, a FIFO or device, a name that is
+    not UTF-8) is appended to ``special`` when given, never to the result: the caller refuses
+    it (``special_problem`` says why). A folder that cannot be listed raises the OSError."""
+    found: list[str] = []
+    pending = [("", os.fspath(folder))]
+    while pending:
+        rel, path = pending.pop()
+        try:
+            entries = list(os.scandir(path))
+        except (FileNotFoundError, NotADirectoryError):
+            if rel:  # vanished while walked: the top folder's absence is an empty result
+                raise
+            return []
+        for entry in entries:
+            name = entry.name
+            if name.startswith(".") or name in IGNORED_DIRS or name.endswith(IGNORED_SUFFIXES):
                 continue
-            found.append(f"{rel}/{fname}" if rel else fname)
+            sub = f"{rel}/{name}" if rel else name
+            if entry.is_dir(follow_symlinks=False) and utf8_name(name):
+                pending.append((sub, entry.path))
+            elif entry.is_file(follow_symlinks=False) and utf8_name(name):
+                found.append(sub)
+            else:
+                _add(special, sub)
     found.sort()
     return found
+
+
+def _add(special: list[str] | None, rel: str) -> None:
+    if special is not None:
+        special.append(rel)
+
+
+def utf8_name(name: str) -> bool:
+    """Whether a name from the file system is text (not bytes smuggled as lone surrogates)."""
+    if name.isascii():
+        return True
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+# -- what is never packaged: links, special files, names that are not UTF-8 --------------------
+
+def special_problem(path: str, project_root: str, private: str) -> str:
+    """Why the entry at ``path`` (found by ``walk_files`` as special) cannot be packaged: one
+    phrase. Every symlink is refused, whatever its target: sdists carry regular files only, so
+    no link can carry a secret (outside the project, under ``private`` (conf/local), a
+    credentials file) into one. Checked with lstat/stat/realpath on these entries only."""
+    if not utf8_name(path):
+        return "has a name that is not UTF-8; rename it"
+    if not os.path.islink(path):
+        return "is not a regular file or folder (a FIFO, socket or device); remove it"
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "is a symlink loop; remove the link"
+        if exc.errno == errno.ENOENT:
+            return "is a dangling symlink (its target does not exist); remove the link"
+        return f"is a symlink that cannot be followed ({exc.strerror}); remove the link"
+    target = os.path.realpath(path)
+    if not _within(target, project_root):
+        return "is a symlink to outside the project; sdists carry regular files only, never a link's target"
+    if _within(target, private):
+        return f"is a symlink into {os.path.relpath(private, project_root)}; secrets are never packaged"
+    if os.path.basename(target).startswith("credentials"):
+        return "is a symlink to a credentials file; secrets are never packaged"
+    return (f"is a symlink (to {os.path.relpath(target, project_root)}); sdists carry regular files only: "
+            "replace the link with a copy of the file")
+
+
+def first_link(path: str, stop: str) -> str | None:
+    """The first symlink on ``path`` below the folder ``stop``, or None (a cheap realpath
+    comparison first: only a path that resolves elsewhere is looked at part by part)."""
+    if os.path.realpath(path) == path:
+        return None
+    parts = os.path.relpath(path, stop).split(os.sep)
+    for i in range(1, len(parts) + 1):
+        candidate = os.path.join(stop, *parts[:i])
+        if os.path.islink(candidate):
+            return candidate
+    return None
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 def parameter_names(rel: str) -> set[str]:

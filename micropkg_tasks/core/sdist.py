@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config.project import Project
-from ..errors import PackageError, where
+from ..errors import PackageError, one_line, where
 from .collect import MicroPackage
 from .layout import (INIT, PKG_INFO, PYPROJECT, code_member, config_member, renamed, sdist_root,
                      tests_member)
@@ -33,7 +33,11 @@ class Member:
         if self.data is not None:
             return self.data
         assert self.path is not None
-        return renamed(self.path.read_bytes(), self.shown or self.name, self.rename, self.label)
+        try:
+            raw = self.path.read_bytes()
+        except OSError as exc:
+            raise PackageError(f"{self.label}: {one_line(self.shown or self.name)} cannot be read ({exc.strerror})") from None
+        return renamed(raw, self.shown or self.name, self.rename, self.label)
 
 
 def render_pyproject(name: str, version: str, requirements: list[str]) -> str:
@@ -63,14 +67,15 @@ def plan_sdist(project: Project, mp: MicroPackage) -> list[Member]:
     label = where("package", mp.spec.module_path)
     root = sdist_root(mp.name, mp.version)
     rename = (f"{project.package_name}.{mp.spec.module_path}", mp.name)
-    requirements = read_requirements(project.root / mp.requirements_file) if mp.requirements_file else []
+    requirements = _requirements(project, mp.requirements_file, label) if mp.requirements_file else []
     members = [
         Member(f"{root}/{PKG_INFO}", data=render_pkg_info(mp.name, mp.version, requirements).encode()),
         Member(f"{root}/{PYPROJECT}", data=render_pyproject(mp.name, mp.version, requirements).encode()),
     ]
     members += [Member(code_member(root, mp.name, rel), path=project.root / src, rename=rename, label=label,
                        shown=src) for src, rel in mp.code]
-    members += [Member(config_member(root, mp.name, rel), path=project.root / src) for src, rel in mp.config]
+    members += [Member(config_member(root, mp.name, rel), path=project.root / src, label=label, shown=src)
+                for src, rel in mp.config]
     members += [Member(tests_member(root, rel), path=project.root / src, rename=rename, label=label, shown=src)
                 for src, rel in mp.tests]
     if mp.tests and not any(rel == INIT for _, rel in mp.tests):
@@ -81,3 +86,12 @@ def plan_sdist(project: Project, mp: MicroPackage) -> list[Member]:
     if clash:
         raise PackageError(f"{label}: two files would both be {clash!r} in the sdist")
     return members
+
+
+def _requirements(project: Project, relpath: str, label: str) -> list[str]:
+    try:
+        return read_requirements(project.root / relpath)
+    except UnicodeDecodeError:
+        raise PackageError(f"{label}: {one_line(relpath)} is not UTF-8 text") from None
+    except OSError as exc:
+        raise PackageError(f"{label}: {one_line(relpath)} cannot be read ({exc.strerror})") from None

@@ -9,6 +9,7 @@ Reading: every member is checked before anything is written, and files are writt
 bombs are refused with a message naming the member."""
 from __future__ import annotations
 
+import contextlib
 import errno
 import gzip
 import io
@@ -17,12 +18,12 @@ import re
 import tarfile
 import zlib
 from pathlib import Path, PurePosixPath
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Callable
 
 from ..core.install import Sdist
 from ..core.layout import name_problem
 from ..core.metadata import has_control, parse_pkg_info
-from ..errors import ArchiveError
+from ..errors import ArchiveError, PackageError
 from .files import atomic_write_via
 
 if TYPE_CHECKING:
@@ -46,13 +47,19 @@ def source_date_epoch() -> int:
         return DEFAULT_EPOCH
 
 
-def write_tar_gz(members: list[Member], fileobj: IO[bytes]) -> None:
-    """Write ``members`` as a reproducible gzip'd PAX tar to a binary file object."""
+def write_tar_gz(members: list[Member], fileobj: IO[bytes], limit: int | None = None) -> None:
+    """Write ``members`` as a reproducible gzip'd PAX tar to a binary file object; more than
+    ``limit`` bytes of contents is a PackageError (what pull would refuse is never written)."""
     mtime = source_date_epoch()
+    total = 0
     with gzip.GzipFile(filename="", mode="wb", fileobj=fileobj, mtime=0, compresslevel=9) as gz:
         with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
             for member in members:
                 data = member.read()
+                total += len(data)
+                if limit is not None and total > limit:
+                    raise PackageError(f"{member.label or member.name}: the sdist would unpack to more than "
+                                       f"{limit} bytes, the max-size limit; nothing was written")
                 info = tarfile.TarInfo(member.name)
                 info.size, info.mtime, info.mode = len(data), mtime, 0o644
                 info.uid = info.gid = 0
@@ -60,8 +67,25 @@ def write_tar_gz(members: list[Member], fileobj: IO[bytes]) -> None:
                 tar.addfile(info, io.BytesIO(data))
 
 
-def write_sdist(members: list[Member], target: Path) -> None:
-    atomic_write_via(target, lambda fh: write_tar_gz(members, fh))
+def write_sdist(members: list[Member], target: Path, limit: int | None = None,
+                before_replace: Callable[[], None] | None = None) -> None:
+    """Write the sdist atomically. ``before_replace`` runs once the tarball is complete but not
+    yet in place: raising there leaves nothing behind (nor any folder this call made)."""
+    def write(fh: IO[bytes]) -> None:
+        write_tar_gz(members, fh, limit)
+        if limit is not None and fh.tell() > limit:
+            raise PackageError(f"{target.name}: the sdist is over {limit} bytes, the max-size limit; nothing was written")
+        if before_replace is not None:
+            before_replace()
+
+    made = [p for p in [target.parent, *target.parent.parents] if not p.exists()]
+    try:
+        atomic_write_via(target, write)
+    except BaseException:
+        for folder in made:  # deepest first
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
 
 
 # -- reading ---------------------------------------------------------------------------------

@@ -20,21 +20,22 @@ PACKAGE_PARAMS = [
 
 
 @action
-def package_action(project: Project, mp: MicroPackage) -> list[str]:
+def package_action(project: Project, mp: MicroPackage, max_size: int) -> list[str]:
     from ..actions.package import package
 
-    return package(project, mp)
+    return package(project, mp, max_size)
 
 
 def package_tasks(project: Project, specs: list[manifest.PackageSpec]) -> Iterator[dict[str, Any]]:
     from ..core.sdist import FORMAT_VERSION
 
+    max_size = manifest.max_size(project.micropkg, project.table)
     for spec in specs:
         mp = collect(project, spec)
         yield {
             "name": spec.module_path,
             "doc": f"sdist of {project.package_name}.{spec.module_path} -> {mp.target}",
-            "actions": [(package_action, [project, mp])],
+            "actions": [(package_action, [project, mp, max_size])],
             "file_dep": mp.file_dep,
             "targets": [mp.target],
             "uptodate": [manifest_config_changed(spec, project, FORMAT_VERSION)],
