@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from project import REQUIREMENTS, generate, name  # noqa: E402
+from project import REQUIREMENTS, generate, name
 
 KEDRO_VERSION = "0.19.15"
 KEDRO_VENV = Path(os.environ.get("MICROPKG_BENCH_CACHE", Path.home() / ".cache" / "micropkg-bench")) / f"kedro-{KEDRO_VERSION}"
@@ -295,6 +295,7 @@ def main(argv=None) -> int:
     # Byte-code for our package, as `pip install` leaves it: with PYTHONDONTWRITEBYTECODE set
     # a source checkout would otherwise be recompiled by every timed process.
     import compileall
+
     import micropkg_tasks
     compileall.compile_dir(os.path.dirname(micropkg_tasks.__file__), quiet=1)
     results = {"machine": machine(), "n": args.n, "repeat": args.repeat,

@@ -9,7 +9,6 @@ import tarfile
 import tempfile
 
 import pytest
-
 from conftest import add_manifest, clean_env, doit, snapshot
 
 CLEANING = "src/acme/pipelines/cleaning"

@@ -3,9 +3,9 @@ import rewriting."""
 import pytest
 
 from micropkg_tasks.core.layout import is_parameter_file, rename_config, sdist_root, walk_files
-from micropkg_tasks.errors import ArchiveError, PackageError
 from micropkg_tasks.core.metadata import parse_pkg_info, read_requirements, read_version, render_pkg_info
 from micropkg_tasks.core.rewrite import rename_module
+from micropkg_tasks.errors import ArchiveError, PackageError
 
 
 @pytest.mark.parametrize("rel,expected", [

@@ -7,7 +7,6 @@ is untouched by the plugin and pulls our sdists.
 """
 from __future__ import annotations
 
-import os
 import re
 import tarfile
 from pathlib import Path

@@ -2,8 +2,8 @@
 import pytest
 
 from micropkg_tasks.config import manifest
-from micropkg_tasks.errors import ManifestError
 from micropkg_tasks.config.project import load_project
+from micropkg_tasks.errors import ManifestError
 
 
 def test_package_entries_in_file_order_with_defaults():

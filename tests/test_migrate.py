@@ -3,8 +3,8 @@ legacy [tool.kedro.micropkg] still read for Kedro 0.19 projects, and `doit migra
 import sys
 
 import pytest
-
 from conftest import doit, snapshot
+
 from micropkg_tasks.config.migrate import migrate_text
 from micropkg_tasks.config.project import load_project
 from micropkg_tasks.errors import ManifestError

@@ -7,7 +7,6 @@ import tarfile
 import zipfile
 
 import pytest
-
 from conftest import KEDRO_SDISTS, add_manifest, clean_env, copy_tree, doit, snapshot
 
 MANIFEST = """

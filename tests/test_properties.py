@@ -5,16 +5,16 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from conftest import ACME, copy_tree, make_consumer, make_tar, sdist_entries
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ACME, copy_tree, make_consumer, make_tar, sdist_entries
-from micropkg_tasks.core.collect import collect
-from micropkg_tasks.core.layout import walk_files
+from micropkg_tasks.actions.pull import pull
 from micropkg_tasks.config.manifest import PackageSpec, pull_spec
 from micropkg_tasks.config.project import load_project
-from micropkg_tasks.actions.pull import pull
-from micropkg_tasks.core.requirements import requirement_key, append_block, existing_keys, new_requirements
+from micropkg_tasks.core.collect import collect
+from micropkg_tasks.core.layout import walk_files
+from micropkg_tasks.core.requirements import append_block, existing_keys, new_requirements, requirement_key
 from micropkg_tasks.core.rewrite import rename_module
 from micropkg_tasks.core.sdist import plan_sdist
 from micropkg_tasks.store.tarball import write_tar_gz

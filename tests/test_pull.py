@@ -5,14 +5,13 @@ import subprocess
 import sys
 
 import pytest
+from conftest import KEDRO_SDISTS, add_manifest, clean_env, doit, make_consumer, make_tar, sdist_entries, snapshot
 
-from conftest import (KEDRO_SDISTS, add_manifest, clean_env, doit, make_consumer, make_tar, sdist_entries,
-                      snapshot)
-from micropkg_tasks.errors import ConflictError, SourceError
+from micropkg_tasks.actions.pull import pull
 from micropkg_tasks.config.manifest import pull_spec
 from micropkg_tasks.config.project import load_project
-from micropkg_tasks.actions.pull import pull
 from micropkg_tasks.core.requirements import append_block, new_requirements
+from micropkg_tasks.errors import ConflictError, SourceError
 
 CLEANING = KEDRO_SDISTS / "cleaning-0.3.1.tar.gz"
 SCORING = KEDRO_SDISTS / "scoring-0.1.tar.gz"

@@ -4,14 +4,15 @@ import hashlib
 import shutil
 
 import pytest
-
 from conftest import KEDRO_SDISTS, add_manifest, clean_env, doit, make_tar, sdist_entries, snapshot
+from servers import http_server, index_server, s3_server
+
 from micropkg_tasks import sources
-from micropkg_tasks.sources import index as index_api, pipconf
-from micropkg_tasks.errors import ManifestError, SourceError
 from micropkg_tasks.config.manifest import pull_spec, source_kind
 from micropkg_tasks.config.project import load_project
-from servers import http_server, index_server, s3_server
+from micropkg_tasks.errors import ManifestError, SourceError
+from micropkg_tasks.sources import index as index_api
+from micropkg_tasks.sources import pipconf
 
 CLEANING = KEDRO_SDISTS / "cleaning-0.3.1.tar.gz"
 CLEANING_SHA = hashlib.sha256(CLEANING.read_bytes()).hexdigest()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from ..store.tarball import extract
 MAX_LISTED = 8
 
 
-def _current(project: Project, paths) -> dict[str, str | None]:
+def _current(project: Project, paths: Iterable[str]) -> dict[str, str | None]:
     out = {}
     for path in paths:
         full = project.root / path
@@ -148,7 +149,7 @@ def installed_by(entries: dict[str, LockEntry], spec: PullSpec) -> LockEntry | N
 
 
 @lru_cache(maxsize=4)
-def _lock_entries(project: Project, stamp: tuple) -> dict[str, LockEntry]:
+def _lock_entries(project: Project, stamp: tuple[int, int, int]) -> dict[str, LockEntry]:
     try:
         return read_lock(project)
     except MicropkgError:

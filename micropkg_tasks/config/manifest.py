@@ -196,7 +196,8 @@ def _section(micropkg: Mapping[str, Any], table: str, section: str) -> Mapping[s
     return entries
 
 
-def package_spec(module_path: str, *, alias=None, destination=None, env=None, where: str | None = None) -> PackageSpec:
+def package_spec(module_path: str, *, alias: Any = None, destination: Any = None, env: Any = None,
+                 where: str | None = None) -> PackageSpec:
     where = where or entry("package", one_line(module_path, 80))
     check_module_path(module_path, where)
     return PackageSpec(
@@ -207,8 +208,8 @@ def package_spec(module_path: str, *, alias=None, destination=None, env=None, wh
     )
 
 
-def pull_spec(source: str, *, alias=None, destination=None, env=None, fs_args=None, sha256=None,
-              where: str | None = None) -> PullSpec:
+def pull_spec(source: str, *, alias: Any = None, destination: Any = None, env: Any = None, fs_args: Any = None,
+              sha256: Any = None, where: str | None = None) -> PullSpec:
     where = where or entry("pull", one_line(source, 80) if isinstance(source, str) else shown(source))
     if not isinstance(source, str) or not source.strip():
         raise ManifestError(f"{where}: the source must be a path, a URL or a requirement")
@@ -254,7 +255,7 @@ def pull_specs(micropkg: Mapping[str, Any], table: str = TABLE) -> list[PullSpec
     return specs
 
 
-def _no_duplicates(keys: list, section: str, what: str) -> None:
+def _no_duplicates(keys: list[tuple[str, str]], section: str, what: str) -> None:
     seen = set()
     for key in keys:
         if key in seen:

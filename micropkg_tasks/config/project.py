@@ -8,9 +8,10 @@ that Kedro 0.19 projects carry. Nothing of the project is imported.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..errors import ManifestError
 
@@ -86,7 +87,8 @@ class Project:
 def read_pyproject(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data: dict[str, Any] = tomllib.load(fh)
+            return data
     except FileNotFoundError:
         raise ManifestError(f"{path.name} not found in {path.parent}: run doit from a Kedro project") from None
     except tomllib.TOMLDecodeError as exc:

@@ -2,9 +2,9 @@
 given the lock and the files on disk (a Decision). No I/O but reading the extracted tree."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from ..config.manifest import PullSpec
 from ..config.project import CONF_DIR, Project

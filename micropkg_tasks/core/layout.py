@@ -195,7 +195,8 @@ def renamed(raw: bytes, relpath: str, rename: tuple[str, str] | None, label: str
     try:
         return rename_module_bytes(raw, *rename)
     except (SyntaxError, ValueError) as exc:
-        line = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+        lineno = getattr(exc, "lineno", None)
+        line = f" (line {lineno})" if lineno else ""
         raise MicropkgError(f"{label}: cannot rewrite the imports of {relpath}: it is not valid UTF-8 Python 3{line}") from None
 
 

@@ -28,6 +28,7 @@ def read_version(init_file: Path) -> str | None:
     for node in tree.body:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
         if any(isinstance(t, ast.Name) and t.id == "__version__" for t in targets):
+            assert isinstance(node, (ast.Assign, ast.AnnAssign))
             value = node.value
             if isinstance(value, ast.Constant) and isinstance(value.value, str):
                 return value.value

@@ -2,10 +2,12 @@
 text of ``requirements.in`` with them appended. Pure; compiling is ``actions/compile.py``."""
 from __future__ import annotations
 
+from typing import Any
+
 from .metadata import parse_requirement_line, render_requirement
 
 
-def requirement_key(req: str):
+def requirement_key(req: str) -> tuple[Any, ...]:
     """What makes two requirements the same: PEP 503 name, extras, specifier set, URL, marker."""
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
@@ -14,7 +16,7 @@ def requirement_key(req: str):
     return (canonicalize_name(r.name), frozenset(r.extras), r.specifier, r.url, str(r.marker or ""))
 
 
-def existing_keys(text: str) -> set:
+def existing_keys(text: str) -> set[tuple[Any, ...]]:
     keys = set()
     for line in text.splitlines():
         try:

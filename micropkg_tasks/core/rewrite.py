@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Iterator
+from typing import Any
+
 
 def rename_module_bytes(raw: bytes, old: str, new: str) -> bytes:
     """``rename_module`` on a file's bytes. Raises ValueError (bad UTF-8, NUL) or SyntaxError."""
@@ -53,8 +56,8 @@ def _dotted(node: ast.AST) -> str | None:
     return None
 
 
-def _edits(tree: ast.AST, data: bytes, offsets: list[int], old: str, new: str):
-    def span(node) -> tuple[int, int]:
+def _edits(tree: ast.AST, data: bytes, offsets: list[int], old: str, new: str) -> Iterator[tuple[int, int, str]]:
+    def span(node: Any) -> tuple[int, int]:
         return offsets[node.lineno] + node.col_offset, offsets[node.end_lineno] + node.end_col_offset
 
     old_parent, _, old_leaf = old.rpartition(".")

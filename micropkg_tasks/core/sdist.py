@@ -9,8 +9,7 @@ from pathlib import Path
 from ..config.project import Project
 from ..errors import PackageError, one_line, where
 from .collect import MicroPackage
-from .layout import (INIT, PKG_INFO, PYPROJECT, code_member, config_member, renamed, sdist_root,
-                     tests_member)
+from .layout import INIT, PKG_INFO, PYPROJECT, code_member, config_member, renamed, sdist_root, tests_member
 from .metadata import read_requirements, render_pkg_info
 
 #: Bumped whenever the produced bytes change for the same inputs, so doit rebuilds.

@@ -4,6 +4,7 @@ deadline and size limit, never by running code from the archive."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ..config.fs_args import fs_args_path, load_fs_args
 from ..config.manifest import PullSpec
@@ -54,7 +55,7 @@ def _fetch_path(path: Path, workdir: Path, label: str, deadline: Deadline) -> Fe
         raise SourceError(f"{label}: sdist {path} cannot be read (permission denied)") from None
 
 
-def _fetch_url(url: str, storage_options: dict, workdir: Path, label: str, deadline: Deadline) -> Fetched:
+def _fetch_url(url: str, storage_options: dict[str, Any], workdir: Path, label: str, deadline: Deadline) -> Fetched:
     import fsspec
     from fsspec.registry import known_implementations
 

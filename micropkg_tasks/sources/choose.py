@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 from ..core.layout import SDIST_SUFFIXES
 from ..errors import ManifestError, SourceError, where
@@ -19,7 +23,7 @@ class IndexFile:
     yanked: bool = False
 
 
-def parse_requirement(text: str):
+def parse_requirement(text: str) -> Requirement:
     from packaging.requirements import InvalidRequirement, Requirement
 
     try:
@@ -28,7 +32,7 @@ def parse_requirement(text: str):
         raise ManifestError(f"{where('pull', text)}: not a path, a URL or a requirement such as 'name>=1.0'") from None
 
 
-def pick_sdist(requirement, files: list[IndexFile], label: str) -> IndexFile:
+def pick_sdist(requirement: Requirement, files: list[IndexFile], label: str) -> IndexFile:
     """The best sdist for ``requirement`` (a packaging Requirement): highest matching version,
     not yanked unless pinned."""
     from packaging.utils import canonicalize_name

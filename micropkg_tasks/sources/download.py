@@ -7,6 +7,7 @@ import http.client
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -75,7 +76,7 @@ class Deadline:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def chunks(self, src: Any, what: str):
+    def chunks(self, src: Any, what: str) -> Iterator[bytes]:
         read = getattr(src, "read1", None) or src.read
         while True:
             self.check(what)

@@ -10,6 +10,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 
 CHUNK = 1 << 20
 #: The names ``atomic_write_via`` gives its temporary files (mkstemp: 8 random characters).
@@ -45,7 +46,7 @@ def remove_stale_temps(folder: Path, pattern: re.Pattern[str] = TEMP_NAME, age: 
             os.close(fd)
 
 
-def atomic_write_via(target: Path, write: Callable, mode: int = 0o644) -> None:
+def atomic_write_via(target: Path, write: Callable[[IO[bytes]], object], mode: int = 0o644) -> None:
     """Call ``write(fh)`` on a hidden temporary file beside ``target``, fsync, then rename it
     into place: readers and a crash never see a half-written ``target``. The temporary files
     a killed run left beside it are removed first (see ``remove_stale_temps``)."""

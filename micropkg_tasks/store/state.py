@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..config.project import STATE_DIR, Project
+from ..config.project import Project
 
 
 def prepare(db: Path) -> None:

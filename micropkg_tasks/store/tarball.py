@@ -17,8 +17,9 @@ import os
 import re
 import tarfile
 import zlib
+from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
-from typing import IO, TYPE_CHECKING, Callable
+from typing import IO, TYPE_CHECKING
 
 from ..core.install import Sdist
 from ..core.layout import name_problem
@@ -110,7 +111,7 @@ def check_name(name: str) -> str | None:
     return None
 
 
-def check_members(members, archive: str) -> tuple[str, list[tarfile.TarInfo]]:
+def check_members(members: Iterable[tarfile.TarInfo], archive: str) -> tuple[str, list[tarfile.TarInfo]]:
     """Validate members lazily (stop at the first bad one, before a bomb is read through);
     returns the top folder and the members."""
     seen: dict[str, str] = {}
@@ -159,6 +160,7 @@ def extract(archive: Path, dest: Path, label: str) -> Sdist:
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)
                 src = tar.extractfile(m)
+                assert src is not None  # a regular file
                 with target.open("xb") as out:  # x: never through an existing path
                     while chunk := src.read(1 << 20):
                         out.write(chunk)

@@ -6,7 +6,8 @@ from typing import Any
 from doit import task_params
 
 from ..config.project import Project
-from .edge import action, loading, option, project as current_project
+from .edge import action, loading, option
+from .edge import project as current_project
 
 
 @action

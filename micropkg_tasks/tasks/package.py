@@ -1,7 +1,8 @@
 """``doit package``: one task per manifest entry (or ``--micropkg``), wired from the core."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from doit import task_params
 
@@ -9,7 +10,8 @@ from ..config import manifest
 from ..config.project import Project
 from ..core.collect import MicroPackage, collect
 from ..errors import ManifestError
-from .edge import action, loading, message_task, option, project as current_project
+from .edge import action, loading, message_task, option
+from .edge import project as current_project
 
 PACKAGE_PARAMS = [
     option("micropkg", "module path to package ad hoc, e.g. pipelines.cleaning (instead of the manifest)"),

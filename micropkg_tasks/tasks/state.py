@@ -8,7 +8,7 @@ from pathlib import Path
 from ..config.project import STATE_DIR
 
 
-class StateFile(os.PathLike):
+class StateFile(os.PathLike[str]):
     def __init__(self, relpath: str) -> None:
         self.relpath = relpath
 
