@@ -9,7 +9,6 @@ import tarfile
 import tempfile
 
 import pytest
-
 from conftest import add_manifest, clean_env, doit, snapshot
 
 CLEANING = "src/acme/pipelines/cleaning"
@@ -182,7 +181,7 @@ def shared(acme):
 def doit_unprivileged(project, *args):
     prefix = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"] if os.geteuid() == 0 else []
     return subprocess.run([*prefix, sys.executable, "-m", "doit", *args], cwd=project, env=clean_env(HOME=str(project)),
-                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, check=False)
 
 
 def test_the_unprivileged_run_works_at_all(shared):
@@ -299,3 +298,20 @@ def test_hostile_manifests_stop_every_command_with_one_line(acme, manifest, mess
         assert len(proc.stderr) < 1000
     assert snapshot(acme) == before
     assert sorted(os.listdir(acme / "conf")) == ["base"]
+
+
+def test_the_writer_enforces_the_limit_on_contents_and_on_the_archive(tmp_path):
+    """The last line of defence (a renamed .py can grow past its file's size; random data
+    compresses to more than it holds): over the limit, no tarball and no folder is left."""
+    from micropkg_tasks.core.sdist import Member
+    from micropkg_tasks.errors import PackageError
+    from micropkg_tasks.store.tarball import write_sdist
+
+    target = tmp_path / "out" / "deep" / "x-1.0.tar.gz"
+    with pytest.raises(PackageError, match="would unpack to more than 1000 bytes"):
+        write_sdist([Member("x-1.0/x/a.bin", data=b"\0" * 1001)], target, limit=1000)
+    with pytest.raises(PackageError, match="the sdist is over 1100 bytes"):
+        write_sdist([Member("x-1.0/x/a.bin", data=os.urandom(1000))], target, limit=1100)
+    assert not (tmp_path / "out").exists()
+    write_sdist([Member("x-1.0/x/a.bin", data=os.urandom(1000))], target, limit=4000)
+    assert target.is_file()
