@@ -5,6 +5,9 @@
     python benchmarks/run.py --smoke         # N=3, one repetition: the test suite runs this
 
 Every figure is the median wall time of separate processes, as a user would run them.
+Also, in the same run: `doit -n 1` against `doit -n 2` cold package (--parallel-n, default
+N=1000), and ours against the floor (--floor, default N=100,1000): floor_dodo.py, a toy dodo
+that does the least a correct incremental packager must do over the same files.
 Writes results.json, results.md and scaling.png to --out (default benchmarks/results).
 """
 from __future__ import annotations
@@ -27,6 +30,8 @@ from project import REQUIREMENTS, generate, name  # noqa: E402
 KEDRO_VERSION = "0.19.15"
 KEDRO_VENV = Path(os.environ.get("MICROPKG_BENCH_CACHE", Path.home() / ".cache" / "micropkg-bench")) / f"kedro-{KEDRO_VERSION}"
 DOIT = [sys.executable, "-m", "doit"]
+FLOOR_DODO = Path(__file__).parent / "floor_dodo.py"
+FLOOR_OPS = ("cold package", "no-op package", "one file edited", "list --all")
 
 
 def quiet_env(**extra) -> dict:
@@ -108,6 +113,41 @@ def ours(work: Path, n: int, repeat: int, full: bool) -> dict:
         alias_root)
     res["pip-compile (separately)"] = time_pip_compile(work, repeat)
     return res
+
+
+def parallel(work: Path, n: int, repeat: int) -> dict:
+    """Cold ``doit -n 1 package`` against ``doit -n 2 package`` (worker processes), alternated
+    on one N-micro-package project so both see the same machine noise."""
+    project = generate(work / f"par-{n}", n)
+    times = {"-n 1": [], "-n 2": []}
+    for _ in range(repeat):
+        for flag in times:
+            shutil.rmtree(project / "dist", ignore_errors=True)
+            shutil.rmtree(project / ".micropkg", ignore_errors=True)
+            times[flag].append(timed(DOIT + flag.split() + ["package"], project))
+    return {flag: statistics.median(t) for flag, t in times.items()}
+
+
+def floor(work: Path, n: int, repeat: int) -> dict:
+    """Ours against floor_dodo.py on the same project, interleaved operation by operation."""
+    project = generate(work / f"floor-{n}", n)
+    shutil.copyfile(FLOOR_DODO, project / "floor_dodo.py")
+    edited = project / "src/bench/pipelines" / name(0) / "nodes_0.py"
+    base = edited.read_text()
+    got = {side: {op: [] for op in FLOOR_OPS} for side in ("ours", "floor")}
+    for rep in range(repeat):
+        for side, dodo in (("ours", "dodo.py"), ("floor", "floor_dodo.py")):
+            for path in ("dist", "floor-dist", ".micropkg"):
+                shutil.rmtree(project / path, ignore_errors=True)
+            for db in project.glob(".floor.db*"):
+                db.unlink()
+            run = DOIT + ["-f", dodo]
+            got[side]["cold package"].append(timed(run + ["package"], project))
+            got[side]["no-op package"].append(timed(run + ["package"], project))
+            edited.write_text(f"{base}# edit {side} {rep}\n")
+            got[side]["one file edited"].append(timed(run + ["package"], project))
+            got[side]["list --all"].append(timed(run + ["list", "--all"], project))
+    return {side: {op: statistics.median(t) for op, t in ops.items()} for side, ops in got.items()}
 
 
 def time_pip_compile(work: Path, repeat: int) -> float:
@@ -195,6 +235,18 @@ def markdown(results: dict) -> str:
         kt = kscale.get(n_, {}).get("cold package")
         lines.append(f"| {n_} | {row['cold package']:.3f} | {row['no-op package']:.3f} | {row['list --all']:.3f} | "
                      f"{f'{kt:.1f}' if kt else '–'} |")
+    par = results.get("parallel")
+    if par:
+        lines += ["", f"Parallel cold package, N = {par['n']} (median seconds, alternated in one run):", "",
+                  "| doit -n 1 | doit -n 2 | speed-up |", "|---:|---:|---:|",
+                  f"| {par['-n 1']:.3f} | {par['-n 2']:.3f} | {par['-n 1'] / par['-n 2']:.2f}x |"]
+    if results.get("floor"):
+        lines += ["", "Ours against the floor (benchmarks/floor_dodo.py; median seconds, interleaved; ratio ours/floor):", "",
+                  "| N | " + " | ".join(FLOOR_OPS) + " |", "|---:|" + "---:|" * len(FLOOR_OPS)]
+        for n_, sides in results["floor"].items():
+            cells = [f"{sides['ours'][op]:.3f} / {sides['floor'][op]:.3f} = {sides['ours'][op] / sides['floor'][op]:.2f}"
+                     for op in FLOOR_OPS]
+            lines.append(f"| {n_} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -232,12 +284,19 @@ def main(argv=None) -> int:
     ap.add_argument("--kedro", action="store_true", help=f"also run Kedro {KEDRO_VERSION} (cached venv, needs PyPI)")
     ap.add_argument("--kedro-repeat", type=int, default=1, help="Kedro takes ~2.4 s per micro-package: fewer runs")
     ap.add_argument("--kedro-scaling", default="10", help="N values for Kedro's scaling points (besides --n)")
+    ap.add_argument("--parallel-n", type=int, default=1000, help="N for -n 1 against -n 2 cold package (0: skip)")
+    ap.add_argument("--floor", default="100,1000", help="N values for ours against floor_dodo.py ('': skip)")
     ap.add_argument("--smoke", action="store_true", help="N=3, one run, no Kedro: proves the benchmark still runs")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = ap.parse_args(argv)
     if args.smoke:
-        args.n, args.repeat, args.scaling, args.kedro = 3, 1, "2,3", False
+        args.n, args.repeat, args.scaling, args.kedro, args.parallel_n, args.floor = 3, 1, "2,3", False, 3, "3"
     args.out.mkdir(parents=True, exist_ok=True)
+    # Byte-code for our package, as `pip install` leaves it: with PYTHONDONTWRITEBYTECODE set
+    # a source checkout would otherwise be recompiled by every timed process.
+    import compileall
+    import micropkg_tasks
+    compileall.compile_dir(os.path.dirname(micropkg_tasks.__file__), quiet=1)
     results = {"machine": machine(), "n": args.n, "repeat": args.repeat,
                "when": time.strftime("%Y-%m-%d", time.gmtime())}
     with tempfile.TemporaryDirectory(prefix="micropkg-bench-") as tmp:
@@ -249,6 +308,13 @@ def main(argv=None) -> int:
             print(f"scaling N={n}", flush=True)
             results["scaling"][str(n)] = (ours(work / "s", n, args.repeat, full=False) if n != args.n else
                                           {k: results["main"][k] for k in ("cold package", "no-op package", "list --all")})
+        if args.parallel_n:
+            print(f"parallel: -n 1 against -n 2, N={args.parallel_n}", flush=True)
+            results["parallel"] = {"n": args.parallel_n, **parallel(work / "p", args.parallel_n, args.repeat)}
+        results["floor"] = {}
+        for n in [int(x) for x in args.floor.split(",") if x]:
+            print(f"floor N={n}", flush=True)
+            results["floor"][str(n)] = floor(work / "f", n, args.repeat)
         if args.kedro:
             print(f"Kedro {KEDRO_VERSION}, N={args.n}", flush=True)
             kmain = kedro(work, args.n, args.kedro_repeat, full=True)

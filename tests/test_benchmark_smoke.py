@@ -18,7 +18,11 @@ def test_benchmark_smoke_run(tmp_path):
     for op in ["cold package", "no-op package", "one file edited", "one file added", "list --all",
                "cold pull (all N)", "no-op pull", "one pull with alias", "pip-compile (separately)"]:
         assert results["main"][op] > 0
-    assert "| cold package |" in (tmp_path / "results.md").read_text()
+    assert results["parallel"]["n"] == 3 and results["parallel"]["-n 1"] > 0 and results["parallel"]["-n 2"] > 0
+    assert set(results["floor"]) == {"3"}
+    assert all(results["floor"]["3"][side]["no-op package"] > 0 for side in ("ours", "floor"))
+    md = (tmp_path / "results.md").read_text()
+    assert "| cold package |" in md and "| doit -n 1 | doit -n 2 |" in md and "Ours against the floor" in md
     try:
         import matplotlib  # noqa: F401
     except ImportError:

@@ -1,17 +1,17 @@
 """The final pip-compile task: real pip-compile against wheels built here, no index."""
+import shutil
 import subprocess
 import sys
 
 import pytest
-
-from conftest import add_manifest, clean_env, doit, make_tar, sdist_entries, snapshot
+from conftest import add_manifest, clean_env, copy_tree, doit, make_tar, sdist_entries, snapshot
 
 
 @pytest.fixture(scope="session")
 def wheelhouse(tmp_path_factory):
     """Two tiny wheels, built here with flit_core, for pip-compile to resolve offline."""
     root = tmp_path_factory.mktemp("wheelhouse")
-    for name, deps in [("alpha", ["beta>=1"]), ("beta", [])]:
+    for name, deps in [("alpha", ["beta>=1"]), ("beta", []), ("delta", [])]:
         src = root / f"src-{name}"
         (src / name).mkdir(parents=True)
         (src / name / "__init__.py").write_text('"""x"""\n__version__ = "1.0"\n')
@@ -81,3 +81,70 @@ def test_bad_compile_setting(consumer):
     proc = doit(consumer, "pull", check=False)
     assert proc.returncode == 3 and "compile must be a command string" in proc.stderr
     assert snapshot(consumer) == before
+
+
+def test_a_killed_compile_leaves_no_temporary_output_behind_the_next_run(consumer, tmp_path):
+    import os
+    import signal
+    import time
+
+    script = tmp_path / "slow_compile.py"
+    script.write_text("import os, sys, time; out = sys.argv[sys.argv.index('--output-file') + 1]\n"
+                      "open(out, 'w').write('partial')\n"
+                      "if os.environ.get('SLOW'): time.sleep(60)\n"
+                      "open(out, 'w').write('compiled')\n")
+    text = (consumer / "pyproject.toml").read_text().replace(
+        "compile = false", f'compile = ["{sys.executable}", "{script}"]')
+    (consumer / "pyproject.toml").write_text(text)
+    sdist = make_tar(tmp_path / "tidy-1.0.tar.gz", sdist_entries("tidy", "1.0", requires=("alpha",)))
+    proc = subprocess.Popen([sys.executable, "-m", "doit", "pull", f"--source={sdist}"], cwd=consumer,
+                            env=clean_env(SLOW="1"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(consumer.glob(".requirements.*.txt")):
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert list(consumer.glob(".requirements.*.txt")), "the kill came too late to leave a temporary output"
+    (consumer / ".requirements.notes.txt").write_text("not ours")
+    doit(consumer, "pull", f"--source={sdist}")
+    assert (consumer / "requirements.txt").read_text() == "compiled"
+    assert [p.name for p in consumer.glob(".requirements.*.txt")] == [".requirements.notes.txt"]
+
+
+SLOW_WHEN_ALONE = """import re, sys, time
+source, out = sys.argv[1], sys.argv[sys.argv.index('--output-file') + 1]
+lines = sorted(re.split('[^A-Za-z0-9_.-]', l.strip())[0] for l in open(source) if l.strip() and not l.startswith('#'))
+if len(lines) < 2:  # a slow resolve: whoever compiles less finishes last
+    time.sleep(2)
+open(out, 'w').write(''.join(l + '==1.0\\n' for l in lines))
+"""
+
+
+@pytest.mark.parametrize("compiler", ["pip-compile", "slow-when-alone"])
+def test_concurrent_pulls_always_end_with_every_requirement_compiled(compiling, wheelhouse, tmp_path, compiler):
+    if compiler != "pip-compile":
+        script = tmp_path / "compile.py"
+        script.write_text(SLOW_WHEN_ALONE)
+        text = (compiling / "pyproject.toml").read_text().replace(
+            "[tool.micropkg]\n", f'[tool.micropkg]\ncompile = ["{sys.executable}", "{script}"]\n')
+        (compiling / "pyproject.toml").write_text(text)
+    tidy = make_tar(tmp_path / "tidy-1.0.tar.gz", sdist_entries("tidy", "1.0", requires=("alpha>=1",)))
+    other = make_tar(tmp_path / "other-1.0.tar.gz", sdist_entries("other", "1.0", requires=("delta",)))
+    pristine = copy_tree(compiling, tmp_path / "pristine")
+    expected = ("alpha", "beta", "delta") if compiler == "pip-compile" else ("alpha", "delta")
+    for round_ in range(3):
+        shutil.rmtree(compiling)
+        copy_tree(pristine, compiling)
+        procs = [subprocess.Popen([sys.executable, "-m", "doit", "pull", f"--source={src}"], cwd=compiling,
+                                  env=offline(wheelhouse), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for src in (tidy, other)]
+        for proc in procs:
+            out, err = proc.communicate(timeout=300)
+            assert proc.returncode == 0, out + err
+        compiled = (compiling / "requirements.txt").read_text()
+        assert all(f"{name}==1.0" in compiled for name in expected), f"round {round_}: {compiled}"
+    with (compiling / "requirements.in").open("a") as fh:
+        fh.write("# edited after the last compile\n")
+    assert ".  pull:pip-compile" in doit(compiling, "pull", f"--source={tidy}", env=offline(wheelhouse)).stdout
+    assert ".  pull:pip-compile" not in doit(compiling, "pull", f"--source={tidy}", env=offline(wheelhouse)).stdout

@@ -7,13 +7,13 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from conftest import doit, make_tar, sdist_entries, snapshot
-from micropkg_tasks.store import tarball as extract_mod
-from micropkg_tasks.errors import ArchiveError
+
+from micropkg_tasks.actions.pull import pull
 from micropkg_tasks.config.manifest import pull_spec
 from micropkg_tasks.config.project import load_project
-from micropkg_tasks.actions.pull import pull
+from micropkg_tasks.errors import ArchiveError
+from micropkg_tasks.store import tarball as extract_mod
 
 MARKER = f"evil-{uuid.uuid4().hex}"
 GOOD = sdist_entries("tidy", "1.0")
@@ -59,6 +59,14 @@ CASES = {
     "bad-requires-dist": ([regular("tidy-1.0/PKG-INFO", b"Name: t\nVersion: 1\nRequires-Dist: -e .\n"), GOOD[1]],
                           "is not a PEP 508 requirement"),
     "empty": ([], "the archive is empty"),
+    "control-character": ([*GOOD, regular("tidy-1.0/tidy/a\nb.py")], "has control characters in its name"),
+    "long-component": ([*GOOD, regular(f"tidy-1.0/tidy/{'x' * 256}")], "longer than 255 bytes"),
+    "credentials-in-config": ([*GOOD, regular("tidy-1.0/tidy/config/credentials.yml")],
+                              "tidy/config/credentials.yml is not a parameter file of 'tidy'"),
+    "name-is-not-the-folder": ([regular("tidy-1.0/PKG-INFO", b"Name: other\nVersion: 1\n"), GOOD[1]],
+                               "PKG-INFO Name 'other' is not the package folder 'tidy'"),
+    "stdlib-package": (sdist_entries("os", "1.0"), "package folder 'os' is a standard-library module name"),
+    "direct-reference": (sdist_entries("tidy", "1.0", requires=("x @ file:///tmp",)), "a direct reference"),
 }
 
 

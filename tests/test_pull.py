@@ -47,7 +47,6 @@ def test_kedro_sdists_land_in_kedros_layout(consumer):
 
 @pytest.mark.parametrize("alias,destination,env", [
     (None, None, None), ("beta", None, None), ("beta", "pipelines", "local"), (None, "pipelines/nested", None),
-    ("consumer", None, None),  # alias equal to the project package name
 ])
 def test_our_sdist_round_trips_with_alias_destination_and_env(acme, tmp_path, alias, destination, env):
     add_manifest(acme, '[tool.micropkg.package]\n"pipelines.cleaning" = {alias = "alpha"}')
@@ -119,7 +118,9 @@ def _with_requirements(tmp_path, requires):
 
 def test_requirements_in_is_started_from_requirements_txt(consumer, tmp_path):
     (consumer / "requirements.txt").write_text("flask==3.0\n-r other.txt\n")
-    pull(load_project(consumer), pull_spec(str(_with_requirements(tmp_path, ["flask==3.0", "pyyaml>=6"]))))
+    said = pull(load_project(consumer), pull_spec(str(_with_requirements(tmp_path, ["flask==3.0", "pyyaml>=6"]))))
+    assert ("requirements.in starts as a copy of your requirements.txt: from now on requirements.txt is compiled "
+            "from requirements.in, which holds your original lines") in said
     assert (consumer / "requirements.in").read_text() == (
         "flask==3.0\n-r other.txt\n\n# Requirements from micro-package `req`:\npyyaml>=6\n")
     assert (consumer / "requirements.txt").read_text() == "flask==3.0\n-r other.txt\n"
@@ -199,9 +200,11 @@ def test_existing_files_not_from_a_pull_are_a_conflict(consumer, tmp_path):
 def test_another_pulls_files_are_not_taken_over(consumer, tmp_path):
     project = load_project(consumer)
     pull(project, pull_spec(str(CLEANING)))
-    other = make_tar(tmp_path / "other-1.0.tar.gz", [
-        *sdist_entries("other", "1.0"), ("other-1.0/other/config/parameters_cleaning.yml", b"x: 1\n")])
-    with pytest.raises(ConflictError, match=r"conf/base/parameters_cleaning.yml \(installed by cleaning\)"):
+    # Kedro's pattern 3 selects parameters/cleaning/thresholds.yml for a package named thresholds
+    other = make_tar(tmp_path / "thresholds-1.0.tar.gz", [
+        *sdist_entries("thresholds", "1.0"),
+        ("thresholds-1.0/thresholds/config/parameters/cleaning/thresholds.yml", b"x: 1\n")])
+    with pytest.raises(ConflictError, match=r"conf/base/parameters/cleaning/thresholds.yml \(installed by cleaning\)"):
         pull(project, pull_spec(str(other)))
 
 

@@ -3,25 +3,29 @@ compiler), atomically: the old output survives a failure, and the failure is one
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-
 from typing import Any
 
 from ..config.project import REQUIREMENTS_IN, REQUIREMENTS_TXT, Project
 from ..errors import CompileError
 
+#: The names ``run_compile`` gives its temporary outputs (mkstemp: 8 random characters).
+TEMP_OUTPUT = re.compile(r"\.requirements\.[a-z0-9_]{8}\.txt")
+
 
 def compile_requirements(project: Project, command: list[str]) -> dict[str, Any]:
     """The ``pull:pip-compile`` task: compile under the project lock; doit keeps the digest of
     the requirements.in it compiled (``in_sha``) to know when to run again."""
-    from ..store.files import project_lock, sha256_file
+    from ..store.files import project_lock, remove_stale_temps, sha256_file
 
     source = project.requirements_in
     with project_lock(project.state_dir):
+        remove_stale_temps(project.root, TEMP_OUTPUT, age=0)  # every compile holds the lock: any is stale
         if not source.is_file():
             print("no requirements.in: nothing to compile")
             return {"in_sha": None}

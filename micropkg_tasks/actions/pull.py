@@ -2,15 +2,16 @@
 apply atomically. The shell around the pure decisions in sources/extract/install."""
 from __future__ import annotations
 
+import os
 import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from ..config.manifest import PullSpec
+from ..config.manifest import PullSpec, allow_direct_references
 from ..config.project import REQUIREMENTS_IN, REQUIREMENTS_TXT, Project
 from ..core.install import InstallPlan, Sdist, decide, plan_install
 from ..core.requirements import append_block, new_requirements
-from ..errors import ConflictError, MicropkgError, where
+from ..errors import ArchiveError, ConflictError, MicropkgError, one_line, where
 from ..sources import fetch
 from ..store import transaction
 from ..store.files import project_lock, sha256_bytes, sha256_file
@@ -40,17 +41,49 @@ def requirements_text(project: Project) -> str:
 def pull(project: Project, spec: PullSpec, force: bool = False, timeout: float | None = None) -> list[str]:
     """Pull ``spec`` into ``project``; return the lines to tell the user. All or nothing."""
     messages = []
-    with project_lock(project.state_dir):
-        recovered = transaction.recover(project)
-        if recovered:
-            messages.append(recovered)
-        with tempfile.TemporaryDirectory(prefix="micropkg-pull-") as tmp:
-            fetched = fetch(project, spec, Path(tmp), *([timeout] if timeout else []))
-            (Path(tmp) / "x").mkdir()
-            sdist = extract(fetched.path, Path(tmp) / "x", where("pull", spec.source))
-            plan = plan_install(project, spec, sdist)
+    # Fetching, checking, extracting and planning touch only a temporary folder, so the pulls
+    # of a ``doit -n N`` run do them at once; deciding against the lock and applying are serialised.
+    with tempfile.TemporaryDirectory(prefix="micropkg-pull-") as tmp:
+        fetched = fetch(project, spec, Path(tmp), *([timeout] if timeout else []))
+        (Path(tmp) / "x").mkdir()
+        sdist = extract(fetched.path, Path(tmp) / "x", where("pull", spec.source))
+        check_requirements(project, spec, sdist)
+        plan = plan_install(project, spec, sdist)
+        check_path_lengths(project, spec, plan)
+        with project_lock(project.state_dir):
+            recovered = transaction.recover(project)
+            if recovered:
+                messages.append(recovered)
             messages += _install(project, spec, sdist, plan, fetched.sha256, force)
     return messages
+
+
+def check_requirements(project: Project, spec: PullSpec, sdist: Sdist) -> None:
+    """A direct reference (``name @ url``, any scheme) would make pip-compile fetch and build
+    whatever it points at, running its build backend: refused, as PyPI refuses them in uploads,
+    unless the project opts in with ``[tool.micropkg] allow-direct-references = true``."""
+    from packaging.requirements import Requirement
+
+    allowed = allow_direct_references(project.micropkg, project.table)  # checked on every pull
+    direct = [req for req in sdist.requirements if Requirement(req).url]
+    if direct and not allowed:
+        raise ArchiveError(f"{where('pull', spec.source)}: PKG-INFO requires {one_line(direct[0], 200)}, a direct "
+                           f"reference that pip-compile would fetch and build; nothing was changed (set "
+                           f"[{project.table}] allow-direct-references = true to accept them)")
+
+
+def check_path_lengths(project: Project, spec: PullSpec, plan: InstallPlan) -> None:
+    """Every planned path fits the project's file system (component and whole-path limits)."""
+    root = os.fspath(project.root)
+    try:
+        name_max, path_max = os.pathconf(root, "PC_NAME_MAX"), os.pathconf(root, "PC_PATH_MAX")
+    except (OSError, ValueError, AttributeError):  # not POSIX: the usual limits
+        name_max, path_max = 255, 4096
+    for path in plan.files:
+        full = os.fsencode(os.path.join(root, path))
+        if len(full) >= path_max or any(len(os.fsencode(p)) > name_max for p in path.split("/")):
+            raise ArchiveError(f"{where('pull', spec.source)}: {one_line(path, 120)} is too long a path for the "
+                               "project's file system; nothing was changed")
 
 
 def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, archive_sha: str,
@@ -61,14 +94,15 @@ def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, 
     owners = {path: module for module, other in entries.items() if module != plan.module for path in other.files}
     plan_hashes = {path: sha256_bytes(data) for path, data in plan.files.items()}
     current = _current(project, set(plan_hashes) | set(entry.files if entry else ()))
-    decision = decide(plan_hashes, entry.files if entry else {}, current, owners, plan.module)
-    writes, deletes, conflicts = decision.writes, list(decision.deletes), decision.conflicts
+    decision = decide(plan_hashes, entry.files if entry else {}, current, owners, plan.module, adopt=force)
+    writes, deletes, conflicts, shared = decision.writes, list(decision.deletes), decision.conflicts, decision.shared
     if conflicts and not force:
         shown = "; ".join(conflicts[:MAX_LISTED]) + (f"; and {len(conflicts) - MAX_LISTED} more" if len(conflicts) > MAX_LISTED else "")
         raise ConflictError(f"{label}: would overwrite {shown}. Nothing was changed; use --force to replace them")
 
     changes = {path: plan.files[path] for path in writes}
     req_text = requirements_text(project)
+    started_from_txt = bool(req_text) and not project.requirements_in.exists()
     added = new_requirements(req_text, list(sdist.requirements))
     if added:
         changes[REQUIREMENTS_IN] = append_block(req_text, plan.module, added).encode("utf-8")
@@ -78,7 +112,7 @@ def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, 
         alias=spec.alias or "", destination=spec.destination or "", env=spec.env,
         requirements=tuple(sdist.requirements),
         added=tuple(sorted(set(entry.added if entry else ()) | set(added))),
-        files=plan_hashes,
+        files=dict(decision.owned),
     )
     if entry == new_entry and not changes and not deletes:
         return [f"{plan.module}: {sdist.name} {sdist.version} is already installed and unchanged"]
@@ -93,6 +127,14 @@ def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, 
                 f"({len(writes)} written, {len(deletes)} removed)"]
     if added:
         messages.append(f"added to {REQUIREMENTS_IN}: {', '.join(added)}")
+        if started_from_txt:
+            messages.append(f"{REQUIREMENTS_IN} starts as a copy of your {REQUIREMENTS_TXT}: from now on "
+                            f"{REQUIREMENTS_TXT} is compiled from {REQUIREMENTS_IN}, which holds your original lines")
+    if shared:
+        messages.append(f"left {len(shared)} identical file(s) already in the project as they were (not owned by "
+                        f"this pull, never removed by it): {', '.join(shared[:MAX_LISTED])}"
+                        + (" ..." if len(shared) > MAX_LISTED else "") + "; if they are this pull's (the lock "
+                        "was deleted), pull again with --force to record them")
     if conflicts:
         messages.append(f"forced over {len(conflicts)} conflicting file(s)")
     return messages

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import PurePosixPath
-from typing import Any, Mapping
+from typing import Any
 
-from ..core.layout import SDIST_SUFFIXES
-from ..errors import ManifestError, one_line, where as entry
+from ..core.layout import SDIST_SUFFIXES, name_problem
+from ..errors import ManifestError, one_line
+from ..errors import where as entry
 from .project import TABLE
 
 MODULE_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")  # used with fullmatch: "$" passes "x\n"
@@ -77,8 +79,9 @@ def source_kind(source: str) -> str:
 def check_alias(alias: Any, where: str) -> str:
     if not isinstance(alias, str) or not alias:
         raise ManifestError(f"{where}: alias must be a non-empty string")
-    if not alias.isidentifier() or keyword.iskeyword(alias):
-        raise ManifestError(f"{where}: alias {alias!r} is not a valid Python package name (letters, digits, underscores; not a keyword)")
+    why = name_problem(alias)
+    if why:
+        raise ManifestError(f"{where}: alias {one_line(repr(alias[:61]), 60)} {why}")
     if len(alias) < 2:
         raise ManifestError(f"{where}: alias {alias!r} must be at least 2 characters long")
     return alias
@@ -124,7 +127,8 @@ def check_relative(path: Any, where: str, what: str) -> str:
     _check_text(path, where, what)
     p = PurePosixPath(path)
     if p.is_absolute() or "\\" in path or re.match(r"[A-Za-z]:", path) or ".." in p.parts:
-        raise ManifestError(f"{where}: {what} {shown(path)} must be a relative POSIX path inside the project (no '..', not absolute)")
+        raise ManifestError(f"{where}: {what} {shown(path)} must be a relative POSIX path inside the project "
+                            "(no '..', not absolute)")
     _check_lengths(list(p.parts), where, what)
     return p.as_posix()
 
@@ -179,9 +183,8 @@ def _options(key: str, value: Any, allowed: tuple[str, ...], where: str) -> dict
                 raise ManifestError(f"{where}: option {shown(opt)} must be a string, not {type(val).__name__}")
             continue
         if isinstance(val, Mapping):
-            raise ManifestError(
-                f"{where}: looks like an unquoted dotted key; write \"{one_line(key, 80)}.{one_line(opt, 80)}\" = {{...}} with quotes"
-            )
+            dotted = f"{one_line(key, 80)}.{one_line(opt, 80)}"
+            raise ManifestError(f"{where}: looks like an unquoted dotted key; write \"{dotted}\" = {{...}} with quotes")
         raise ManifestError(f"{where}: unknown option {shown(opt)}; valid options: {', '.join(allowed)}")
     return opts
 
@@ -261,6 +264,17 @@ def _no_duplicates(keys: list, section: str, what: str) -> None:
 
 #: shlex splits in quadratic time: a megabyte command would hang every doit command.
 MAX_COMMAND = 32_768
+
+
+def allow_direct_references(micropkg: Mapping[str, Any], table: str = TABLE) -> bool:
+    """``[tool.micropkg] allow-direct-references``: whether a pulled sdist may require
+    ``name @ url`` (PyPI refuses them in uploads; pip-compile would fetch and build them)."""
+    value = micropkg.get("allow-direct-references", micropkg.get("allow_direct_references", False))
+    if not isinstance(value, bool):
+        raise ManifestError(f"[{table}] allow-direct-references must be true or false, not {one_line(repr(value), 40)}")
+    return value
+
+
 DEFAULT_COMPILE = ["{python}", "-m", "piptools", "compile", "--quiet", "--no-header", "--strip-extras",
                    "--no-emit-index-url", "--no-emit-trusted-host", "--no-emit-find-links"]
 
@@ -322,3 +336,19 @@ def format_size(size: int) -> str:
         if size >= scale:
             return f"{size / scale:.1f} {unit}"
     return f"{size} bytes"
+
+
+DEFAULT_TIMEOUT = 300.0
+
+
+def download_timeout(micropkg: Mapping[str, Any], table: str = TABLE) -> float:
+    """``[tool.micropkg] timeout``: the overall limit, in seconds, for fetching one sdist."""
+    import math
+
+    value = micropkg.get("timeout")
+    if value is None:
+        return DEFAULT_TIMEOUT
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ManifestError(f"[{table}] timeout must be a positive number of seconds (default "
+                            f"{DEFAULT_TIMEOUT:g}), not {shown(value)}")
+    return float(value)

@@ -23,7 +23,7 @@ def migrate_text(text: str) -> str:
     """``text`` with the legacy manifest moved; ``text`` itself when there is none."""
     import tomlkit
     from tomlkit.exceptions import TOMLKitError
-    from tomlkit.items import Table
+    from tomlkit.items import AoT, Table
 
     try:
         before = tomllib.loads(text)
@@ -36,16 +36,18 @@ def migrate_text(text: str) -> str:
         return text
     if "micropkg" in tool:
         raise ManifestError(f"pyproject.toml has both [{TABLE}] and [{LEGACY_TABLE}]; merge them by hand")
-    legacy = doc["tool"]["kedro"]["micropkg"]  # type: ignore[index]
+    def rename(body: Any) -> None:  # every table of the file, where it stands (out-of-order ones too)
+        for _, item in body:
+            if isinstance(item, Table):
+                name = item.display_name or ""
+                if name == LEGACY_TABLE or name.startswith(LEGACY_TABLE + "."):
+                    item.display_name = TABLE + name[len(LEGACY_TABLE):]
+                rename(item.value.body)
+            elif isinstance(item, AoT):
+                for table in item.body:
+                    rename(table.value.body)
 
-    def rename(table: Any) -> None:
-        if isinstance(table, Table):
-            if table.display_name and table.display_name.startswith(LEGACY_TABLE):
-                table.display_name = TABLE + table.display_name[len(LEGACY_TABLE):]
-            for _, item in table.value.body:
-                rename(item)
-
-    rename(legacy)  # each table keeps its place in the file; only its header changes
+    rename(doc.body)  # each table keeps its place in the file; only its header changes
     out = tomlkit.dumps(doc)
     expected = {**before, "tool": {**tool, "kedro": {k: v for k, v in kedro.items() if k != "micropkg"},
                                    "micropkg": kedro["micropkg"]}}

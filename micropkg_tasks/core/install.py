@@ -2,14 +2,22 @@
 given the lock and the files on disk (a Decision). No I/O but reading the extracted tree."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
 from ..config.manifest import PullSpec
 from ..config.project import CONF_DIR, Project
-from ..errors import where
-from .layout import CONFIG, TESTS, rename_config, renamed, split_package_file, walk_files
+from ..errors import ArchiveError, ManifestError, where
+from .layout import (
+    CONFIG,
+    TESTS,
+    is_parameter_file,
+    rename_config,
+    renamed,
+    split_package_file,
+    walk_files,
+)
 
 
 @dataclass(frozen=True)
@@ -34,11 +42,16 @@ class InstallPlan:
 @dataclass(frozen=True)
 class Decision:
     """What applying a plan changes: paths to write, paths to delete, and the conflicts that
-    stop it (each ``"<path> (<why>)"``); all sorted."""
+    stop it (each ``"<path> (<why>)"``); all sorted. ``shared``: planned files already in the
+    project, byte-identical, that no pull installed (a starter's ``catalog.yml``, a shared
+    parameters file): left alone and never owned, so nothing of this pull ever deletes them.
+    ``owned``: what the lock records for this pull (path -> sha256), the rest of the plan."""
 
     writes: tuple[str, ...]
     deletes: tuple[str, ...]
     conflicts: tuple[str, ...]
+    shared: tuple[str, ...] = ()
+    owned: Mapping[str, str] = field(default_factory=dict)
 
 
 def target_module(spec: PullSpec, package: str) -> str:
@@ -52,6 +65,11 @@ def plan_install(project: Project, spec: PullSpec, sdist: Sdist) -> InstallPlan:
     ``<name>/config/...`` to ``conf/<env>/...``; imports rewritten to the new location."""
     label = where("pull", spec.source)
     module = target_module(spec, sdist.package)
+    name = spec.alias or sdist.package
+    if name == project.package_name:
+        error = ManifestError if spec.alias else ArchiveError
+        raise error(f"{label}: {'alias' if spec.alias else 'package'} {name!r} is the project's own package; "
+                    f"{'choose another alias' if spec.alias else 'pull it with an alias'}")
     parts = module.split(".")
     rename = (sdist.package, f"{project.package_name}.{module}")
     code_root = project.rel(project.package_dir.joinpath(*parts))
@@ -62,6 +80,9 @@ def plan_install(project: Project, spec: PullSpec, sdist: Sdist) -> InstallPlan:
     for rel in walk_files(package_dir):
         role, inner = split_package_file(rel)
         if role == CONFIG:
+            if not is_parameter_file(inner, sdist.package):
+                raise ArchiveError(f"{label}: {sdist.package}/{rel} is not a parameter file of {sdist.package!r} "
+                                   "(Kedro's parameter patterns); a micro-package ships only those")
             files[f"{conf_root}/{rename_config(inner, sdist.package, spec.alias)}"] = (package_dir / rel).read_bytes()
         else:
             files[f"{code_root}/{rel}"] = renamed((package_dir / rel).read_bytes(), rel, rename, label)
@@ -71,21 +92,27 @@ def plan_install(project: Project, spec: PullSpec, sdist: Sdist) -> InstallPlan:
 
 
 def decide(plan_hashes: Mapping[str, str], recorded: Mapping[str, str], current: Mapping[str, str | None],
-           owners: Mapping[str, str], module: str) -> Decision:
+           owners: Mapping[str, str], module: str, adopt: bool = False) -> Decision:
     """What to write and delete, and what conflicts, from hashes only.
 
     ``plan_hashes``: what the pull installs; ``recorded``: what the last pull of this module
     installed (path -> sha256); ``current``: what is on disk now (None: missing); ``owners``:
-    files other pulled micro-packages own. A conflict is a file the user changed since the last
+    files other pulled micro-packages own; ``adopt`` (``--force``): the user says identical
+    files already there are this pull's (after deleting a corrupt lock). A conflict is a file the user changed since the last
     pull, a file this pull would overwrite that no pull installed, or a file another pull owns.
     """
-    writes, deletes, conflicts = [], [], []
+    writes, deletes, conflicts, shared = [], [], [], []
+    owned = {}
     for path, new in sorted(plan_hashes.items()):
         now = current.get(path)
         if owners.get(path, module) != module:
             conflicts.append(f"{path} (installed by {owners[path]})")
+        elif now is not None and now == new and path not in recorded and not adopt:
+            shared.append(path)  # the user's identical file: theirs, not this pull's
+            continue
         elif now is not None and now != new and now != recorded.get(path):
             conflicts.append(f"{path} ({'changed since it was pulled' if path in recorded else 'not installed by a pull'})")
+        owned[path] = new
         if now != new:
             writes.append(path)
     for path, old in sorted(recorded.items()):
@@ -96,4 +123,4 @@ def decide(plan_hashes: Mapping[str, str], recorded: Mapping[str, str], current:
             if now != old:
                 conflicts.append(f"{path} (changed since it was pulled)")
             deletes.append(path)
-    return Decision(tuple(writes), tuple(deletes), tuple(conflicts))
+    return Decision(tuple(writes), tuple(deletes), tuple(conflicts), tuple(shared), owned)

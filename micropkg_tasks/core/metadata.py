@@ -46,23 +46,43 @@ def normalise_version(version: str, where: str) -> str:
 
 
 
+def has_control(text: str) -> bool:
+    """Whether ``text`` holds a character that is not printable on one line (control
+    characters, line and paragraph separators, lone surrogates...), spaces aside."""
+    return not text.replace(" ", "").isprintable()
+
+
+def render_requirement(text: str) -> str:
+    """``text`` parsed as PEP 508 and rendered by ``packaging``: the only spelling of a
+    requirement we ever write into a requirements file. Raises ValueError (one line) for
+    anything else: options, control characters (a form feed in a marker string splits a line
+    for pip), or what pip would read as an option or comment (`` -x`` / `` #``) or a line
+    continuation inside the rendered text."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    if has_control(text):
+        raise ValueError("it has control characters")
+    try:
+        rendered = str(Requirement(text))
+    except InvalidRequirement as exc:
+        raise ValueError(str(exc).splitlines()[0]) from None
+    if has_control(rendered) or re.search(r"\s[-#]", rendered) or rendered.endswith("\\"):
+        raise ValueError("pip would read part of it as an option, a comment or a line continuation")
+    return rendered
+
+
 def parse_requirement_line(line: str) -> str | None:
     """One requirements.txt line -> its normalised PEP 508 string, None for blank/comment lines.
 
     Raises ValueError (with the parser's reason) for anything that is not a requirement.
     """
-    from packaging.requirements import InvalidRequirement, Requirement
-
     stripped = line.strip()
     if not stripped or stripped.startswith("#"):
         return None
     stripped = re.split(r"\s#", stripped, maxsplit=1)[0].strip()
     if stripped.startswith("-") or stripped.endswith("\\"):
         raise ValueError("options, -r/-e lines and line continuations are not requirements")
-    try:
-        return str(Requirement(stripped))
-    except InvalidRequirement as exc:
-        raise ValueError(str(exc).splitlines()[0]) from None
+    return render_requirement(stripped)
 
 
 def read_requirements(path: Path) -> list[str]:
@@ -95,13 +115,15 @@ def render_pkg_info(name: str, version: str, requirements: list[str]) -> str:
 
 def parse_pkg_info(text: str, where: str) -> tuple[str, str, list[str]]:
     """(name, version, requirements) from PKG-INFO text; malformed metadata is an ArchiveError."""
-    from packaging.requirements import InvalidRequirement, Requirement
     from packaging.version import InvalidVersion, Version
 
     msg = HeaderParser().parsestr(text)
     name, version = msg.get("Name"), msg.get("Version")
     if not name or not version:
         raise ArchiveError(f"{where}: PKG-INFO has no Name or Version")
+    name, version = name.strip(), version.strip()
+    if has_control(name) or has_control(version):
+        raise ArchiveError(f"{where}: PKG-INFO Name or Version has a line break or control characters")
     try:
         Version(version)
     except InvalidVersion:
@@ -109,7 +131,8 @@ def parse_pkg_info(text: str, where: str) -> tuple[str, str, list[str]]:
     requirements = []
     for raw in msg.get_all("Requires-Dist") or []:
         try:
-            requirements.append(str(Requirement(raw)))
-        except InvalidRequirement:
-            raise ArchiveError(f"{where}: PKG-INFO Requires-Dist {raw!r} is not a PEP 508 requirement") from None
-    return name.strip(), version.strip(), requirements
+            requirements.append(render_requirement(raw.strip()))
+        except ValueError as exc:
+            raise ArchiveError(f"{where}: PKG-INFO Requires-Dist {raw!r} is not a PEP 508 requirement we can "
+                               f"write to requirements.in ({exc})") from None
+    return name, version, requirements

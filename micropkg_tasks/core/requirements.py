@@ -2,7 +2,7 @@
 text of ``requirements.in`` with them appended. Pure; compiling is ``actions/compile.py``."""
 from __future__ import annotations
 
-from .metadata import parse_requirement_line
+from .metadata import parse_requirement_line, render_requirement
 
 
 def requirement_key(req: str):
@@ -27,13 +27,15 @@ def existing_keys(text: str) -> set:
 
 
 def new_requirements(existing_text: str, incoming: list[str]) -> list[str]:
-    """The incoming requirements not already in the file (PEP 508 equivalence), sorted, unique."""
+    """The incoming requirements not already in the file (PEP 508 equivalence), sorted, unique,
+    each rendered by ``render_requirement`` (ValueError for one we will not write)."""
     seen = existing_keys(existing_text)
     new = {}
     for req in incoming:
-        key = requirement_key(req)
+        line = render_requirement(req)
+        key = requirement_key(line)
         if key not in seen and key not in new:
-            new[key] = req
+            new[key] = line
     return sorted(new.values())
 
 
@@ -41,6 +43,7 @@ def append_block(existing_text: str, name: str, lines: list[str]) -> str:
     """``existing_text`` with a commented block for micro-package ``name`` appended."""
     if not lines:
         return existing_text
+    lines = [render_requirement(line) for line in lines]  # never raw text, whoever calls
     head = existing_text if not existing_text or existing_text.endswith("\n") else existing_text + "\n"
     sep = "\n" if head else ""
     return f"{head}{sep}# Requirements from micro-package `{name}`:\n" + "".join(f"{line}\n" for line in lines)

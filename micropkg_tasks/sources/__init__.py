@@ -25,15 +25,18 @@ def fetch(project: Project, spec: PullSpec, workdir: Path, timeout: float = DEFA
     if spec.source.split("?", 1)[0].endswith(".whl"):
         raise SourceError(f"{label}: a wheel holds no tests or parameters; pull needs the sdist (.tar.gz)")
     deadline = Deadline(timeout)
-    if spec.kind == "path":
-        fetched = _fetch_path(local_path(project, spec), workdir, label, deadline)
-    elif spec.kind == "url":
-        fetched = _fetch_url(spec.source, load_fs_args(project.root, spec.fs_args, label), workdir, label, deadline)
-    else:
-        from .index import fetch_from_index
-        from .pipconf import index_url
+    try:
+        if spec.kind == "path":
+            fetched = _fetch_path(local_path(project, spec), workdir, label, deadline)
+        elif spec.kind == "url":
+            fetched = _fetch_url(spec.source, load_fs_args(project.root, spec.fs_args, label), workdir, label, deadline)
+        else:
+            from .index import fetch_from_index
+            from .pipconf import index_url
 
-        fetched = fetch_from_index(spec.source, index_url(), workdir, deadline, label)
+            fetched = fetch_from_index(spec.source, index_url(), workdir, deadline, label)
+    finally:
+        deadline.close()
     if spec.sha256 and fetched.sha256 != spec.sha256:
         raise SourceError(f"{label}: sha256 is {fetched.sha256}, the manifest pins {spec.sha256}")
     return fetched
@@ -60,7 +63,8 @@ def _fetch_url(url: str, storage_options: dict, workdir: Path, label: str, deadl
         fs, path = fsspec.core.url_to_fs(url, **storage_options)
     except ImportError:
         hint = known_implementations.get(protocol, {}).get("err", "")
-        raise SourceError(f"{label}: {protocol}:// needs an extra package: {hint or 'see the fsspec documentation'}".strip()) from None
+        needs = hint or "see the fsspec documentation"
+        raise SourceError(f"{label}: {protocol}:// needs an extra package: {needs}".strip()) from None
     except ValueError as exc:
         raise SourceError(f"{label}: cannot open {url}: {exc}") from None
     except TypeError as exc:

@@ -1,7 +1,11 @@
 """Copying a download to disk with limits: a size cap, one overall deadline, a digest check."""
 from __future__ import annotations
 
+import errno
 import hashlib
+import http.client
+import socket
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +16,8 @@ from ..errors import SourceError
 MAX_ARCHIVE = 256 << 20  # the same limit extraction applies: what we package, we can pull
 DEFAULT_TIMEOUT = 300.0
 CHUNK = 1 << 16
+NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+NO_ROOM_HINT = "; free space there, or set TMPDIR to a folder with more room"
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,28 @@ class Deadline:
     def __init__(self, seconds: float = DEFAULT_TIMEOUT) -> None:
         self.seconds = seconds
         self.end = time.monotonic() + seconds
+        self._timers: list[threading.Timer] = []
+
+    def watch(self, sock: socket.socket) -> None:
+        """Cut ``sock`` when the deadline passes: a read blocked in the middle of headers that
+        arrive a byte at a time wakes up (with an error the caller reports as the timeout)."""
+        def cut() -> None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        timer = threading.Timer(max(0.0, self.left()), cut)
+        timer.daemon = True
+        timer.start()
+        self._timers.append(timer)
+
+    def close(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+
+    def expired(self) -> bool:
+        return self.left() <= 0
 
     def left(self) -> float:
         return self.end - time.monotonic()
@@ -57,6 +85,10 @@ class Deadline:
                 self.check(what)
                 raise SourceError(f"{what}: the server stopped answering") from None
             if not chunk:
+                self.check(what)  # a socket cut at the deadline ends like a short answer
+                missing = getattr(src, "length", None) if isinstance(src, http.client.HTTPResponse) else None
+                if missing:
+                    raise SourceError(f"{what}: the connection closed {missing} bytes before the end of the answer")
                 return
             yield chunk
 
@@ -75,7 +107,8 @@ def copy_stream(src: IO[bytes] | Any, dest: Path, what: str, deadline: Deadline,
     except OSError as exc:
         if isinstance(exc, TimeoutError):
             raise SourceError(f"{what}: the server stopped answering") from None
-        raise SourceError(f"{what}: cannot copy it to a temporary folder ({exc.strerror or exc})") from None
+        raise SourceError(f"{what}: cannot copy it to the temporary folder {dest.parent} ({exc.strerror or exc})"
+                          f"{NO_ROOM_HINT if exc.errno in NO_ROOM else ''}") from None
     sha = digest.hexdigest()
     if expected and sha != expected:
         raise SourceError(f"{what}: sha256 {sha} does not match the index's {expected}")

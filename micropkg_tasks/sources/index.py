@@ -2,16 +2,20 @@
 Every answer is checked: a malformed page is one line naming the index, never a traceback."""
 from __future__ import annotations
 
+import functools
+import http.client
 import json
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 from ..errors import SourceError
 from .choose import IndexFile, parse_requirement, pick_sdist
-from .download import Fetched, Deadline, copy_stream
+from .download import Deadline, Fetched, copy_stream
 
 ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
 MAX_PAGE = 32 << 20
@@ -35,11 +39,60 @@ def _safe_url(url: str, index: str) -> str:
     return url
 
 
-def _open(url: str, deadline: Deadline, accept: str | None = None):
+class _WatchedHTTP(http.client.HTTPConnection):
+    def __init__(self, deadline: Deadline, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline = deadline
+
+    def connect(self) -> None:
+        super().connect()
+        self._deadline.watch(self.sock)
+
+
+class _WatchedHTTPS(http.client.HTTPSConnection):
+    def __init__(self, deadline: Deadline, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline = deadline
+
+    def connect(self) -> None:
+        super().connect()
+        self._deadline.watch(self.sock)
+
+
+class _HTTP(urllib.request.HTTPHandler):
+    def __init__(self, deadline: Deadline) -> None:
+        super().__init__()
+        self.deadline = deadline
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_WatchedHTTP, self.deadline), req)
+
+
+class _HTTPS(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: Deadline) -> None:
+        self.context = ssl.create_default_context()
+        super().__init__(context=self.context)
+        self.deadline = deadline
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_WatchedHTTPS, self.deadline), req, context=self.context)
+
+
+def _open(url: str, deadline: Deadline, accept: str | None = None) -> Any:
+    """GET ``url`` with every socket read bound by ``deadline`` (headers included)."""
     headers = {"User-Agent": "micropkg-tasks"}
     if accept:
         headers["Accept"] = accept
-    return urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=deadline.socket_timeout())
+    opener = urllib.request.build_opener(_HTTP(deadline), _HTTPS(deadline))
+    return opener.open(urllib.request.Request(url, headers=headers), timeout=deadline.socket_timeout())
+
+
+def _failure(exc: BaseException, deadline: Deadline, what: str) -> str:
+    """Why a request failed, in words: the deadline first (it cuts the socket), then the cause."""
+    if deadline.expired():
+        return f"{what}: no complete answer within {deadline.seconds:g} s; giving up"
+    reason = getattr(exc, "reason", None) or exc
+    return f"{what}: {type(exc).__name__}: {reason}" if not str(reason).strip() else f"{what}: {reason}"
 
 
 def parse_page(body: bytes, ctype: str, final: str, index: str) -> list[IndexFile]:
@@ -54,8 +107,8 @@ def parse_page(body: bytes, ctype: str, final: str, index: str) -> list[IndexFil
             for f in entries:
                 if not isinstance(f, dict) or not isinstance(f.get("filename"), str) or not isinstance(f.get("url"), str):
                     raise ValueError("a file entry without 'filename' or 'url'")
-                hashes = f.get("hashes") if isinstance(f.get("hashes"), dict) else {}
-                sha = hashes.get("sha256")
+                hashes = f.get("hashes")
+                sha = hashes.get("sha256") if isinstance(hashes, dict) else None
                 files.append(IndexFile(f["filename"], _safe_url(urllib.parse.urljoin(final, f["url"]), index),
                                        sha if isinstance(sha, str) else None, bool(f.get("yanked"))))
         except (ValueError, TypeError) as exc:
@@ -87,8 +140,8 @@ def index_files(project_name: str, index: str, deadline: Deadline | None = None,
         if exc.code == 404:
             raise SourceError(f"{project_name!r} not found on the index {index}") from None
         raise SourceError(f"index {index} answered {exc.code} for {project_name!r}") from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise SourceError(f"cannot reach the index {index}: {getattr(exc, 'reason', exc)}") from None
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
+        raise SourceError(_failure(exc, deadline, f"cannot read the index {index}")) from None
     return parse_page(body, ctype, final, index)
 
 
@@ -104,5 +157,7 @@ def fetch_from_index(requirement_text: str, index: str, workdir: Path, deadline:
             return copy_stream(resp, workdir / "sdist.tar.gz", chosen.filename, deadline, chosen.sha256)
     except SourceError:
         raise
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise SourceError(f"cannot download {chosen.url}: {getattr(exc, 'reason', exc)}") from None
+    except urllib.error.HTTPError as exc:
+        raise SourceError(f"cannot download {chosen.url}: the server answered {exc.code}") from None
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
+        raise SourceError(_failure(exc, deadline, f"cannot download {chosen.url}")) from None

@@ -2,21 +2,58 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import os
+import re
 import tempfile
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 CHUNK = 1 << 20
+#: The names ``atomic_write_via`` gives its temporary files (mkstemp: 8 random characters).
+TEMP_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+#: A temporary file untouched this long, and locked by no one, was left by a killed run.
+STALE_AFTER = 60.0
+
+
+def remove_stale_temps(folder: Path, pattern: re.Pattern[str] = TEMP_NAME, age: float = STALE_AFTER) -> None:
+    """Remove the temporary files an interrupted run left in ``folder``: only names matching
+    ``pattern``, untouched for ``age`` seconds, and not locked by a writer (every writer holds
+    an flock on its temporary file, which the kernel drops when the writer dies)."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    now = time.time()
+    for entry in entries:
+        if not pattern.fullmatch(entry.name):
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False) or now - entry.stat(follow_symlinks=False).st_mtime < age:
+                continue
+            fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.unlink(entry.path)
+        except OSError:
+            pass  # a live writer holds it, or it is gone already
+        finally:
+            os.close(fd)
 
 
 def atomic_write_via(target: Path, write: Callable, mode: int = 0o644) -> None:
     """Call ``write(fh)`` on a hidden temporary file beside ``target``, fsync, then rename it
-    into place: readers and a crash never see a half-written ``target``."""
+    into place: readers and a crash never see a half-written ``target``. The temporary files
+    a killed run left beside it are removed first (see ``remove_stale_temps``)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # ours until the fd closes: no cleaner removes a live write
+        remove_stale_temps(target.parent)
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
@@ -48,8 +85,6 @@ def sha256_file(path: Path) -> str:
 @contextlib.contextmanager
 def project_lock(state_dir: Path, name: str = "lock") -> Iterator[None]:
     """An exclusive advisory lock: a second run on the same project waits for the first."""
-    import fcntl
-
     state_dir.mkdir(parents=True, exist_ok=True)
     with open(state_dir / name, "a+b") as fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)

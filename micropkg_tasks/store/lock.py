@@ -199,8 +199,19 @@ def _through_link(root: Path, path: str) -> str | None:
     return None
 
 
+def _quoted(value: str) -> str:
+    """A TOML basic string (JSON's, ASCII-escaped); a string TOML cannot hold (a lone surrogate
+    from an undecodable file name) is refused, so no lock is written that cannot be read back."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise LockError(f"{value.encode('utf-8', 'backslashreplace').decode()!r} is not valid UTF-8; "
+                        "it cannot be written to the lock, and nothing was changed") from None
+    return json.dumps(value)
+
+
 def render_lock(entries: dict[str, LockEntry]) -> str:
-    q = json.dumps  # JSON strings are valid TOML basic strings
+    q = _quoted
     out = ["# Written by micropkg-tasks: what each pull installed. Commit it; do not edit by hand.",
            f"version = {LOCK_VERSION}", ""]
     for module in sorted(entries):

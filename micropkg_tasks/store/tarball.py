@@ -10,6 +10,7 @@ bombs are refused with a message naming the member."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import io
 import os
@@ -19,15 +20,17 @@ import zlib
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Callable
 
-from ..errors import ArchiveError, PackageError
 from ..core.install import Sdist
-from ..core.metadata import parse_pkg_info
+from ..core.layout import name_problem
+from ..core.metadata import has_control, parse_pkg_info
+from ..errors import ArchiveError, PackageError
 from .files import atomic_write_via
 
 if TYPE_CHECKING:
     from ..core.sdist import Member
 
 MAX_MEMBERS = 10_000
+NAME_MAX = 255  # bytes in one path component: ext4, xfs, btrfs, tmpfs, APFS, NTFS (in UTF-16 units)
 MAX_TOTAL = 256 << 20
 IGNORED_TOP = re.compile(r".*\.egg-info$")
 TYPE_NAMES = {tarfile.SYMTYPE: "a symlink", tarfile.LNKTYPE: "a hardlink", tarfile.CHRTYPE: "a character device",
@@ -91,6 +94,14 @@ def check_name(name: str) -> str | None:
     """Why a member name is unsafe, or None."""
     if "\x00" in name or "\\" in name:
         return "has a NUL or backslash in its name"
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # tarfile decodes undecodable bytes to lone surrogates
+        return "has a name that is not valid UTF-8"
+    if has_control(name):
+        return "has control characters in its name"
+    if any(len(part.encode("utf-8")) > NAME_MAX for part in name.split("/")):
+        return f"has a path component longer than {NAME_MAX} bytes, too long for the file system"
     if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
         return "is an absolute path"
     parts = name.rstrip("/").split("/")
@@ -152,6 +163,11 @@ def extract(archive: Path, dest: Path, label: str) -> Sdist:
                     while chunk := src.read(1 << 20):
                         out.write(chunk)
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+            raise ArchiveError(f"{label}: a member's path is too long for the file system; refusing it") from None
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise ArchiveError(f"{label}: cannot unpack it into the temporary folder {dest} ({exc.strerror}); "
+                               "free space there, or set TMPDIR to a folder with more room") from None
         if isinstance(exc, (FileExistsError, NotADirectoryError, IsADirectoryError)):
             raise ArchiveError(f"{label}: a member collides with another one ({exc.filename})") from None
         raise ArchiveError(f"{label}: not a readable .tar.gz ({type(exc).__name__}: {exc})") from None
@@ -160,7 +176,9 @@ def extract(archive: Path, dest: Path, label: str) -> Sdist:
 
 def inspect_tree(root: Path, label: str) -> Sdist:
     """Exactly one package folder beside ``tests/`` (Kedro's egg-info, setup.cfg... ignored)
-    and a readable PKG-INFO. Nothing in the tree is run."""
+    and a readable PKG-INFO whose Name is that folder's (PEP 503). Nothing in the tree is run."""
+    from packaging.utils import canonicalize_name
+
     packages = sorted(
         p.name for p in root.iterdir()
         if p.is_dir() and p.name != "tests" and not IGNORED_TOP.match(p.name) and (p / "__init__.py").is_file()
@@ -175,6 +193,10 @@ def inspect_tree(root: Path, label: str) -> Sdist:
     except UnicodeDecodeError:
         raise ArchiveError(f"{label}: PKG-INFO is not UTF-8 text") from None
     name, version, requirements = parse_pkg_info(text, label)
-    if not packages[0].isidentifier():
-        raise ArchiveError(f"{label}: package folder {packages[0]!r} is not a Python identifier")
-    return Sdist(root=root, package=packages[0], name=name, version=version, requirements=tuple(requirements))
+    package = packages[0]
+    why = name_problem(package)
+    if why:
+        raise ArchiveError(f"{label}: package folder {package!r} {why}")
+    if canonicalize_name(name) != canonicalize_name(package):
+        raise ArchiveError(f"{label}: PKG-INFO Name {name!r} is not the package folder {package!r}")
+    return Sdist(root=root, package=package, name=name, version=version, requirements=tuple(requirements))

@@ -1,9 +1,13 @@
 """Apply a set of file writes and deletions to a project all-or-nothing.
 
 New contents are staged beside the project (same file system), a journal is written, then each
-target is moved aside and the staged file renamed in. A crash at any point leaves a journal;
-``recover`` (run by the next doit command) rolls back an unfinished transaction or finishes the
-clean-up of a committed one. Renames are atomic, so every file is always whole.
+target is moved aside and the staged file renamed in; ``micropkg.lock`` always last, so the lock
+never says more than the files do. A crash at any point leaves a journal; ``recover`` (run by
+the next doit command) rolls back an unfinished transaction (the lock first, then the rest in
+reverse) or finishes the clean-up of a committed one. Renames are atomic, so every file is
+always whole. A rollback that the file system blocks (permissions, an immutable or read-only
+folder, a full disk) stops at the first step it cannot take, keeps the journal, and says in one
+line what blocks it; the next doit command carries on once that is fixed.
 """
 from __future__ import annotations
 
@@ -14,10 +18,11 @@ import shutil
 import signal
 import uuid
 from pathlib import Path
+from typing import Any
 
+from ..config.project import Project
 from ..errors import ApplyError
 from .files import atomic_write_bytes
-from ..config.project import Project
 
 JOURNAL = "journal.json"
 #: Test-only fault injection, read once: SIGKILL at the N-th point between two file operations
@@ -40,12 +45,26 @@ class _Points:
             raise OSError(errno.ENOSPC, "No space left on device (injected)")
 
 
+class _Blocked(Exception):
+    """A rollback step the file system refused: what it was, why, and the folder to fix."""
+
+    def __init__(self, step: str, exc: OSError, fix: str) -> None:
+        super().__init__(step)
+        self.step, self.reason, self.fix = step, exc.strerror or str(exc), fix
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _blocked_message(project: Project, blocked: _Blocked) -> str:
+    return (f"an interrupted pull cannot be rolled back: {blocked.step} ({blocked.reason}); make {blocked.fix} "
+            f"writable (permissions, immutable flag, read-only mount or full disk), then run any doit command "
+            f"to finish the rollback ({project.rel(project.state_dir / JOURNAL)} keeps what is left to do)")
 
 
 def apply(project: Project, writes: dict[str, bytes], deletes: list[str]) -> None:
@@ -55,9 +74,33 @@ def apply(project: Project, writes: dict[str, bytes], deletes: list[str]) -> Non
     try:
         _apply(project, writes, deletes)
     except OSError as exc:
-        recover(project)
-        where = f" ({exc.filename})" if exc.filename else ""
-        raise ApplyError(f"could not apply the pull: {exc.strerror or exc}{where}; the project was left as it was") from None
+        where = f" ({project.shown(exc.filename)})" if isinstance(exc.filename, str) else ""
+        what = f"could not apply the pull: {exc.strerror or exc}{where}"
+        try:
+            _recover(project)
+        except _Blocked as blocked:
+            raise ApplyError(f"{what}; {_blocked_message(project, blocked)}") from None
+        except OSError as again:
+            raise ApplyError(f"{what}; cleaning up failed too: {again.strerror or again}") from None
+        raise ApplyError(f"{what}; the project was left as it was") from None
+
+
+def _ordered(project: Project, paths: list[str]) -> list[str]:
+    """Sorted, with the lock last: it is renamed in only when every file it describes is."""
+    lock = project.rel(project.lock_path)
+    return sorted(paths, key=lambda p: (p == lock, p))
+
+
+def _missing_parents(project: Project, path: str, planned: set[str]) -> list[str]:
+    """The folders (project-relative) that writing ``path`` will create, deepest first."""
+    made = []
+    parent = Path(path).parent
+    while parent != Path(".") and not (project.root / parent).exists():
+        if parent.as_posix() not in planned:
+            made.append(parent.as_posix())
+            planned.add(parent.as_posix())
+        parent = parent.parent
+    return made
 
 
 def _apply(project: Project, writes: dict[str, bytes], deletes: list[str]) -> None:
@@ -67,16 +110,19 @@ def _apply(project: Project, writes: dict[str, bytes], deletes: list[str]) -> No
     tx = state / f"tx-{uuid.uuid4().hex}"
     (tx / "new").mkdir(parents=True)
     (tx / "old").mkdir()
-    ops = []
-    for i, (path, data) in enumerate(sorted(writes.items())):
-        staged = tx / "new" / str(i)
-        with staged.open("wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        ops.append({"target": path, "staged": f"new/{i}", "existed": (project.root / path).exists()})
-    for path in sorted(deletes):
-        ops.append({"target": path, "staged": None, "existed": True})
+    ops: list[dict[str, Any]] = []
+    made: set[str] = set()
+    for i, path in enumerate(_ordered(project, list(writes) + list(deletes))):
+        if path in writes:
+            staged = tx / "new" / str(i)
+            with staged.open("wb") as fh:
+                fh.write(writes[path])
+                fh.flush()
+                os.fsync(fh.fileno())
+            ops.append({"target": path, "staged": f"new/{i}", "existed": (project.root / path).exists(),
+                        "made": _missing_parents(project, path, made)})
+        else:
+            ops.append({"target": path, "staged": None, "existed": True, "made": []})
     _fsync_dir(tx / "new")
     journal = {"tx": tx.name, "state": "prepared", "ops": ops}
     _step()
@@ -89,6 +135,8 @@ def _apply(project: Project, writes: dict[str, bytes], deletes: list[str]) -> No
             _step()
         if op["staged"]:
             target.parent.mkdir(parents=True, exist_ok=True)
+            if op["made"]:
+                _step()
             os.replace(tx / op["staged"], target)
     _step()
     journal["state"] = "committed"
@@ -100,7 +148,7 @@ def _apply(project: Project, writes: dict[str, bytes], deletes: list[str]) -> No
         pass
 
 
-def _finish(project: Project, journal: dict) -> None:
+def _finish(project: Project, journal: dict[str, Any]) -> None:
     for op in journal["ops"]:
         if op["staged"] is None:
             _prune_empty(project, (project.root / op["target"]).parent)
@@ -125,7 +173,20 @@ def pending(state: Path) -> bool:
 
 
 def recover(project: Project) -> str | None:
-    """Finish or roll back a transaction a crash interrupted; say which, None if none was."""
+    """Finish or roll back a transaction a crash interrupted; say which, None if none was.
+    A rollback the file system blocks is an ApplyError naming what to fix; the journal stays,
+    so the next call carries on from where this one stopped."""
+    try:
+        return _recover(project)
+    except _Blocked as blocked:
+        raise ApplyError(_blocked_message(project, blocked)) from None
+    except OSError as exc:
+        shown = f" ({project.shown(exc.filename)})" if isinstance(exc.filename, str) else ""
+        raise ApplyError(f"an interrupted pull cannot be finished: {exc.strerror or exc}{shown}; fix that, "
+                         "then run any doit command again") from None
+
+
+def _recover(project: Project) -> str | None:
     path = project.state_dir / JOURNAL
     try:
         journal = json.loads(path.read_text())
@@ -141,13 +202,28 @@ def recover(project: Project) -> str | None:
         _finish(project, journal)
         return "finished the clean-up of a pull that had completed"
     for i, op in reversed(list(enumerate(journal["ops"]))):
-        target, backup = project.root / op["target"], tx / "old" / str(i)
+        rel = op["target"]
+        target, backup = project.root / rel, tx / "old" / str(i)
+        folder = project.shown(target.parent)
         if backup.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(backup, target)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(backup, target)
+            except OSError as exc:
+                raise _Blocked(f"cannot put {rel} back", exc, folder) from None
         elif not op["existed"] and op["staged"] and not (tx / op["staged"]).exists() and target.exists():
-            target.unlink()
-            _prune_empty(project, target.parent)
+            try:
+                target.unlink()
+            except OSError as exc:
+                raise _Blocked(f"cannot remove {rel}, which the pull had added", exc, folder) from None
+        for made in op.get("made", []):  # folders this pull created, deepest first, if left empty
+            try:
+                (project.root / made).rmdir()
+            except OSError:
+                pass
     shutil.rmtree(tx, ignore_errors=True)
-    path.unlink()
+    try:
+        path.unlink()
+    except OSError as exc:
+        raise _Blocked(f"cannot remove {project.rel(path)}", exc, project.rel(project.state_dir)) from None
     return "rolled back a pull that was interrupted; the project is as it was before it"

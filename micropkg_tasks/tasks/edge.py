@@ -35,20 +35,21 @@ def action(func: Callable[..., Any]) -> Callable[..., Any]:
         if isinstance(result, dict):
             return result
         for line in result or ():
-            print(line)
+            say(line)
         return None
     return run
 
 
 def clean_action(func: Callable[..., Any]) -> Callable[..., Any]:
-    """A ``doit clean`` action: doit ignores their results, so a MicropkgError is printed."""
+    """A ``doit clean`` action: doit ignores their results and hides their stderr, so a
+    MicropkgError is printed to stdout."""
     @functools.wraps(func)
     def run(*args: Any, **kwargs: Any) -> None:
         try:
             for line in func(*args, **kwargs) or ():
                 print(line)
         except MicropkgError as exc:
-            print(f"ERROR: {exc}", file=sys.stderr)
+            print(f"ERROR: {exc}")  # doit clean shows an action's stdout only
     return run
 
 
@@ -59,14 +60,28 @@ def running(command: str) -> bool:
 
 
 def project() -> Project:
-    """The project in the current folder (doit runs from the dodo file's folder). A legacy
-    manifest in a Kedro 1.x project stops every command but ``doit migrate``."""
+    """The project in the current folder (doit runs from the dodo file's folder), read once per
+    doit command whatever the number of task creators. A legacy manifest in a Kedro 1.x project
+    stops every command but ``doit migrate``."""
+    root = Path.cwd()
     try:
-        return load_project(Path.cwd())
+        stamp = (root / "pyproject.toml").stat()
+        key = (str(root), stamp.st_mtime_ns, stamp.st_size, stamp.st_ino)
+    except OSError:
+        key = None
+    if key is not None and _loaded.get("key") == key:
+        return _loaded["project"]  # type: ignore[no-any-return]
+    try:
+        loaded = load_project(root)
     except LegacyManifestError:
-        if running("migrate"):
-            return load_project(Path.cwd(), allow_legacy=True)
-        raise
+        if not running("migrate"):
+            raise
+        loaded = load_project(root, allow_legacy=True)
+    _loaded.update(key=key, project=loaded)
+    return loaded
+
+
+_loaded: dict[str, Any] = {}
 
 
 def option(name: str, help: str, long: str | None = None, kind: type = str, short: str = "") -> dict[str, Any]:
@@ -79,7 +94,10 @@ def option(name: str, help: str, long: str | None = None, kind: type = str, shor
 
 
 def say(message: str) -> None:
-    print(message)
+    """One line in one flushed write: lines of tasks running at once in ``doit -n N`` worker
+    processes never split or merge (print() writes the text and the newline separately)."""
+    sys.stdout.write(f"{message}\n")
+    sys.stdout.flush()
 
 
 def message_task(doc: str | None, message: str) -> dict[str, Any]:

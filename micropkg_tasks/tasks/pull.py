@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from doit import task_params
 
@@ -10,7 +11,8 @@ from ..config import manifest
 from ..config.fs_args import fs_args_path
 from ..config.project import Project
 from ..errors import ManifestError
-from .edge import action, clean_action, loading, message_task, option, project as current_project
+from .edge import action, clean_action, loading, message_task, option
+from .edge import project as current_project
 
 PULL_PARAMS = [
     option("source", "sdist to pull ad hoc: a path, an fsspec URL or a requirement (write --source=name==1.0)"),
@@ -36,10 +38,10 @@ def recover(project: Project) -> None:
 
 
 @action
-def pull_action(project: Project, spec: manifest.PullSpec, force: bool) -> list[str]:
+def pull_action(project: Project, spec: manifest.PullSpec, force: bool, timeout: float) -> list[str]:
     from ..actions.pull import pull
 
-    return pull(project, spec, force)
+    return pull(project, spec, force, timeout=timeout)
 
 
 @clean_action
@@ -85,7 +87,7 @@ def task_name(source: str) -> str:
 
 
 def pull_tasks(project: Project, specs: list[manifest.PullSpec], force: bool,
-               command: list[str] | None) -> Iterator[dict[str, Any]]:
+               command: list[str] | None, timeout: float = manifest.DEFAULT_TIMEOUT) -> Iterator[dict[str, Any]]:
     from doit.tools import config_changed
 
     names = []
@@ -100,7 +102,7 @@ def pull_tasks(project: Project, specs: list[manifest.PullSpec], force: bool,
         yield {
             "name": task_name(spec.source),
             "doc": f"pull {spec.source} into {project.package_name}/{into}{spec.alias or '<its name>'}",
-            "actions": [(pull_action, [project, spec, force])],
+            "actions": [(pull_action, [project, spec, force, timeout])],
             "file_dep": file_dep,
             "uptodate": [config_changed(spec.as_dict()), (pulled, [project, spec]), not force],
             "clean": [(unpull_spec_action, [project, spec])],
@@ -135,7 +137,8 @@ def task_pull(source: str, alias: str, env: str, destination: str, fs_args: str,
             return message_task(task_pull.__doc__, "Nothing to pull: add entries to "
                                 f"[{project.table}.pull] in pyproject.toml, or use --source.")
         command = manifest.compile_command(project.micropkg, project.table)
-        return (task for task in list(pull_tasks(project, specs, force, command)))
+        timeout = manifest.download_timeout(project.micropkg, project.table)
+        return (task for task in list(pull_tasks(project, specs, force, command, timeout)))
 
 
 @task_params(UNPULL_PARAMS)

@@ -27,6 +27,11 @@ class StateFile(os.PathLike):
 DOIT_CONFIG = {
     "backend": "sqlite3",  # the one doit backend that keeps both results of concurrent runs
     "dep_file": StateFile(f"{STATE_DIR}/doit.db"),
-    "par_type": "thread",  # doit -n N works with any start method
+    # doit -n N: worker processes, not threads. doit swaps the process-wide sys.stdout/stderr
+    # around every python-action to capture its output; worker threads raced on those swaps
+    # (output lost or mixed, and on CPython 3.11 a print on a stream another thread had just
+    # replaced and freed: SIGSEGV, issue #9). Each process has its own streams. Tasks pickle
+    # (module-level actions, plain dataclasses), so any start method works.
+    "par_type": "process",
     "default_tasks": ["package"],
 }
