@@ -181,7 +181,7 @@ def shared(acme):
 def doit_unprivileged(project, *args):
     prefix = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"] if os.geteuid() == 0 else []
     return subprocess.run([*prefix, sys.executable, "-m", "doit", *args], cwd=project, env=clean_env(HOME=str(project)),
-                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, check=False)
 
 
 def test_the_unprivileged_run_works_at_all(shared):
@@ -220,32 +220,43 @@ def test_a_read_only_dist_is_one_line(shared):
 # -- a file edited while it is packaged ------------------------------------------------------------
 
 EDIT_WHILE_READING = """
+import os
+
 from micropkg_tasks import *
 from micropkg_tasks.core.sdist import Member
 
 _read = Member.read
 
 
-def read(self):  # another writer appends to nodes.py right after the packager read it
+def read(self):  # another writer edits nodes.py right after the packager read it
     data = _read(self)
-    if self.shown.endswith("cleaning/nodes.py") and b"# edited meanwhile" not in data:
-        with open(self.path, "a") as fh:
-            fh.write("# edited meanwhile\\n")
+    if self.shown.endswith("cleaning/nodes.py") and b"# edited" not in data:
+        st = os.stat(self.path)
+        with open(self.path, "rb") as fh:
+            raw = fh.read()
+        edited = EDIT(raw)
+        with open(self.path, "wb") as fh:
+            fh.write(edited)
+        if len(edited) == len(raw):  # same size, and the old mtime put back
+            os.utime(self.path, ns=(st.st_atime_ns, st.st_mtime_ns))
     return data
 
 
 Member.read = read
 """
+EDITS = {"appended": 'lambda data: data + b"# edited meanwhile\\n"',
+         "same-size-old-mtime": 'lambda data: b"# edited" + data[len(b"# edited"):]'}
 
 
-def test_a_file_edited_while_packaged_fails_the_task_and_the_next_run_rebuilds(acme):
-    (acme / "dodo.py").write_text(EDIT_WHILE_READING)
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_a_file_edited_while_packaged_fails_the_task_and_the_next_run_rebuilds(acme, edit):
+    (acme / "dodo.py").write_text(EDIT_WHILE_READING.replace("EDIT(", f"({EDITS[edit]})("))
     proc = doit(acme, "package", "--micropkg", "pipelines.cleaning", check=False)
     one_error(proc, 1, f"{CLEANING}/nodes.py changed while it was packaged; run doit package again")
     no_sdist(acme)  # no stale sdist, and doit recorded nothing as built
     doit(acme, "package", "--micropkg", "pipelines.cleaning")
     with tarfile.open(acme / "dist/cleaning-0.3.1.tar.gz") as tar:
-        assert tar.extractfile("cleaning-0.3.1/cleaning/nodes.py").read().endswith(b"# edited meanwhile\n")
+        assert b"# edited" in tar.extractfile("cleaning-0.3.1/cleaning/nodes.py").read()
 
 
 # -- one size limit, the one pull applies -----------------------------------------------------------
@@ -298,3 +309,20 @@ def test_hostile_manifests_stop_every_command_with_one_line(acme, manifest, mess
         assert len(proc.stderr) < 1000
     assert snapshot(acme) == before
     assert sorted(os.listdir(acme / "conf")) == ["base"]
+
+
+def test_the_writer_enforces_the_limit_on_contents_and_on_the_archive(tmp_path):
+    """The last line of defence (a renamed .py can grow past its file's size; random data
+    compresses to more than it holds): over the limit, no tarball and no folder is left."""
+    from micropkg_tasks.core.sdist import Member
+    from micropkg_tasks.errors import PackageError
+    from micropkg_tasks.store.tarball import write_sdist
+
+    target = tmp_path / "out" / "deep" / "x-1.0.tar.gz"
+    with pytest.raises(PackageError, match="would unpack to more than 1000 bytes"):
+        write_sdist([Member("x-1.0/x/a.bin", data=b"\0" * 1001)], target, limit=1000)
+    with pytest.raises(PackageError, match="the sdist is over 1100 bytes"):
+        write_sdist([Member("x-1.0/x/a.bin", data=os.urandom(1000))], target, limit=1100)
+    assert not (tmp_path / "out").exists()
+    write_sdist([Member("x-1.0/x/a.bin", data=os.urandom(1000))], target, limit=4000)
+    assert target.is_file()

@@ -194,3 +194,15 @@ def test_tool_tables_that_are_not_tables(tmp_path, pyproject, message):
     (tmp_path / "pyproject.toml").write_text(pyproject)
     with pytest.raises(ManifestError, match=message):
         load_project(tmp_path)
+
+
+@pytest.mark.parametrize("kedro,message", [
+    (f'package_name = "{"p-" * 3_000_000}"', "is not a Python identifier"),
+    (f'package_name = "p"\nsource_dir = "{"../" * 3_000_000}"', "must be a relative path inside the project"),
+    ('package_name = "p"\nsource_dir = "src\\n"', "must be a relative path inside the project"),
+])
+def test_project_facts_are_checked_and_never_echoed_in_full(tmp_path, kedro, message):
+    (tmp_path / "pyproject.toml").write_text(f"[tool.kedro]\n{kedro}\n")
+    with pytest.raises(ManifestError, match=message) as err:
+        load_project(tmp_path)
+    assert len(str(err.value)) < 300

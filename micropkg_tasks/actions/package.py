@@ -1,6 +1,6 @@
 """One package task end to end: plan the sdist's members, then write them atomically.
 
-Every input is stamped (size, mtime in ns) before anything is read and again once the tarball
+Every input is stamped (size, mtime and ctime in ns, inode) before anything is read and again once the tarball
 is complete, before it replaces the old one: a file edited meanwhile fails the task, so doit
 does not record the new text as built into a stale sdist, and the next run rebuilds it."""
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ..errors import PackageError, one_line
 from ..errors import where as entry
 from ..store.tarball import write_sdist
 
-Stamp = tuple[int, int]
+Stamp = tuple[int, int, int, int]
 
 
 def package(project: Project, mp: MicroPackage, max_size: int = DEFAULT_MAX_SIZE) -> list[str]:
@@ -25,7 +25,7 @@ def package(project: Project, mp: MicroPackage, max_size: int = DEFAULT_MAX_SIZE
     inputs = mp.file_dep
     before = [_stamp(project.root / src, src, where) for src in inputs]
     shipped = {src for src, _ in mp.code + mp.config + mp.tests}
-    check_size([(src, size) for src, (size, _) in zip(inputs, before) if src in shipped], max_size, where)
+    check_size([(src, stamp[0]) for src, stamp in zip(inputs, before) if src in shipped], max_size, where)
 
     def unchanged() -> None:
         for src, stamp in zip(inputs, before):
@@ -65,4 +65,4 @@ def _stamp(path: Path, src: str, where: str) -> Stamp:
         st = os.stat(path)
     except OSError as exc:
         raise PackageError(f"{where}: {one_line(src)} cannot be read ({exc.strerror})") from None
-    return st.st_size, st.st_mtime_ns
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino  # ctime: an edit that restores the mtime

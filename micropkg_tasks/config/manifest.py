@@ -127,7 +127,8 @@ def check_relative(path: Any, where: str, what: str) -> str:
     _check_text(path, where, what)
     p = PurePosixPath(path)
     if p.is_absolute() or "\\" in path or re.match(r"[A-Za-z]:", path) or ".." in p.parts:
-        raise ManifestError(f"{where}: {what} {shown(path)} must be a relative POSIX path inside the project (no '..', not absolute)")
+        raise ManifestError(f"{where}: {what} {shown(path)} must be a relative POSIX path inside the project "
+                            "(no '..', not absolute)")
     _check_lengths(list(p.parts), where, what)
     return p.as_posix()
 
@@ -182,9 +183,8 @@ def _options(key: str, value: Any, allowed: tuple[str, ...], where: str) -> dict
                 raise ManifestError(f"{where}: option {shown(opt)} must be a string, not {type(val).__name__}")
             continue
         if isinstance(val, Mapping):
-            raise ManifestError(
-                f"{where}: looks like an unquoted dotted key; write \"{one_line(key, 80)}.{one_line(opt, 80)}\" = {{...}} with quotes"
-            )
+            dotted = f"{one_line(key, 80)}.{one_line(opt, 80)}"
+            raise ManifestError(f"{where}: looks like an unquoted dotted key; write \"{dotted}\" = {{...}} with quotes")
         raise ManifestError(f"{where}: unknown option {shown(opt)}; valid options: {', '.join(allowed)}")
     return opts
 
@@ -263,6 +263,10 @@ def _no_duplicates(keys: list[tuple[str, str]], section: str, what: str) -> None
         seen.add(key)
 
 
+#: shlex splits in quadratic time: a megabyte command would hang every doit command.
+MAX_COMMAND = 32_768
+
+
 def allow_direct_references(micropkg: Mapping[str, Any], table: str = TABLE) -> bool:
     """``[tool.micropkg] allow-direct-references``: whether a pulled sdist may require
     ``name @ url`` (PyPI refuses them in uploads; pip-compile would fetch and build them)."""
@@ -272,8 +276,6 @@ def allow_direct_references(micropkg: Mapping[str, Any], table: str = TABLE) -> 
     return value
 
 
-#: shlex splits in quadratic time: a megabyte command would hang every doit command.
-MAX_COMMAND = 32_768
 DEFAULT_COMPILE = ["{python}", "-m", "piptools", "compile", "--quiet", "--no-header", "--strip-extras",
                    "--no-emit-index-url", "--no-emit-trusted-host", "--no-emit-find-links"]
 
@@ -305,21 +307,6 @@ def compile_command(micropkg: Mapping[str, Any], table: str = TABLE) -> list[str
     return [sys.executable if arg == "{python}" else arg for arg in command]
 
 
-DEFAULT_TIMEOUT = 300.0
-
-
-def download_timeout(micropkg: Mapping[str, Any], table: str = TABLE) -> float:
-    """``[tool.micropkg] timeout``: the overall limit, in seconds, for fetching one sdist."""
-    import math
-
-    value = micropkg.get("timeout")
-    if value is None:
-        return DEFAULT_TIMEOUT
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise ManifestError(f"[{table}] timeout must be a positive number of seconds (default "
-                            f"{DEFAULT_TIMEOUT:g}), not {value!r}")
-    return float(value)
-
 #: One limit on both sides: packaging refuses an sdist whose files add up to more, and pull
 #: refuses an archive, or its unpacked contents, over it. ``[tool.micropkg] max-size``.
 DEFAULT_MAX_SIZE = 256 << 20
@@ -350,3 +337,19 @@ def format_size(size: int) -> str:
         if size >= scale:
             return f"{size / scale:.1f} {unit}"
     return f"{size} bytes"
+
+
+DEFAULT_TIMEOUT = 300.0
+
+
+def download_timeout(micropkg: Mapping[str, Any], table: str = TABLE) -> float:
+    """``[tool.micropkg] timeout``: the overall limit, in seconds, for fetching one sdist."""
+    import math
+
+    value = micropkg.get("timeout")
+    if value is None:
+        return DEFAULT_TIMEOUT
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ManifestError(f"[{table}] timeout must be a positive number of seconds (default "
+                            f"{DEFAULT_TIMEOUT:g}), not {shown(value)}")
+    return float(value)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ManifestError
+from ..errors import ManifestError, one_line
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -125,9 +125,9 @@ def load_project(root: Path, allow_legacy: bool = False) -> Project:
     package_name = kedro["package_name"]
     source_dir = kedro.get("source_dir", "src")
     if not isinstance(package_name, str) or not package_name.isidentifier() or not package_name.isascii():
-        raise ManifestError(f"[tool.kedro] package_name {package_name!r} is not a Python identifier")
+        raise ManifestError(f"[tool.kedro] package_name {_shown(package_name)} is not a Python identifier")
     if not isinstance(source_dir, str) or not _inside(source_dir):
-        raise ManifestError(f"[tool.kedro] source_dir {source_dir!r} must be a relative path inside the project")
+        raise ManifestError(f"[tool.kedro] source_dir {_shown(source_dir)} must be a relative path inside the project")
     new, legacy = _table(data, TABLE), kedro.get("micropkg")
     if new is not None and legacy is not None:
         raise ManifestError(f"pyproject.toml has both [{TABLE}] and [{LEGACY_TABLE}]; keep one "
@@ -138,7 +138,7 @@ def load_project(root: Path, allow_legacy: bool = False) -> Project:
     major = kedro_major(kedro.get("kedro_init_version"))
     if legacy is not None and major is not None and major >= 1 and not allow_legacy:
         raise LegacyManifestError(
-            f"[{LEGACY_TABLE}] is in a Kedro {kedro['kedro_init_version']} project, and Kedro 1.x refuses "
+            f"[{LEGACY_TABLE}] is in a Kedro {one_line(str(kedro['kedro_init_version']), 40)} project, and Kedro 1.x refuses "
             f"unknown keys under [tool.kedro] (every kedro command fails); run `doit migrate` to move it to [{TABLE}]")
     return Project(root=root.resolve(), package_name=package_name, source_dir=source_dir, micropkg=micropkg,
                    table=table)
@@ -146,4 +146,8 @@ def load_project(root: Path, allow_legacy: bool = False) -> Project:
 
 def _inside(relpath: str) -> bool:
     p = Path(relpath)
-    return bool(relpath) and "\x00" not in relpath and not p.is_absolute() and ".." not in p.parts and "\\" not in relpath
+    return bool(relpath) and relpath.isprintable() and not p.is_absolute() and ".." not in p.parts and "\\" not in relpath
+
+
+def _shown(value: Any) -> str:
+    return one_line(repr(value), 80)

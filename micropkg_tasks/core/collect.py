@@ -14,8 +14,7 @@ from ..config.project import Project
 from ..errors import PackageError, one_line
 from .layout import (
     REQUIREMENTS,
-    first_link,
-    parameter_names,
+        parameter_names,
     rename_config,
     sdist_root,
     special_problem,
@@ -100,10 +99,18 @@ def _refuse_special(project: Project, folder: Path, rels: list[str] | tuple[str,
 def _refuse_linked_folder(project: Project, folder: Path, where: str) -> None:
     """A micro-package, tests or conf folder reached through a symlink is refused like a link
     inside it: the walk would package whatever the link leads to."""
-    link = first_link(str(folder), str(project.root))
+    link = _first_link(str(folder), str(project.root))
     if link:
         reason = special_problem(link, str(project.root), str(project.conf_dir / "local"))
         raise PackageError(f"{where}: {_shown(project, link)} {reason}")
+
+
+@cache
+def _first_link(path: str, root: str) -> str | None:
+    """The first symlink on ``path`` below ``root``; one lstat per folder, as micro-packages share parents."""
+    if path == root or os.path.dirname(path) == path:
+        return None
+    return _first_link(os.path.dirname(path), root) or (path if os.path.islink(path) else None)
 
 
 def _shown(project: Project, path: str | os.PathLike[str]) -> str:
@@ -119,15 +126,20 @@ def _read_version(project: Project, init: Path, where: str) -> str | None:
         raise PackageError(f"{where}: {_shown(project, init)} cannot be read ({exc.strerror})") from None
 
 
-@cache
 def _check_destination(root: Path, destination: str, where: str) -> None:
     """The sdist folder, or its first existing parent, must be a folder (not pyproject.toml)."""
+    blocker = _file_in_the_way(root, destination)
+    if blocker:
+        raise PackageError(f"{where}: destination {destination!r} cannot hold the sdist: "
+                           f"{blocker} is a file, not a folder")
+
+
+@cache
+def _file_in_the_way(root: Path, destination: str) -> str | None:
     path = root / destination
     while not path.exists() and path != root:
         path = path.parent
-    if not path.is_dir():
-        raise PackageError(f"{where}: destination {destination!r} cannot hold the sdist: "
-                           f"{path.relative_to(root).as_posix()} is a file, not a folder")
+    return None if path.is_dir() else path.relative_to(root).as_posix()
 
 
 def collect(project: Project, spec: PackageSpec) -> MicroPackage:

@@ -100,19 +100,6 @@ def special_problem(path: str, project_root: str, private: str) -> str:
             "replace the link with a copy of the file")
 
 
-def first_link(path: str, stop: str) -> str | None:
-    """The first symlink on ``path`` below the folder ``stop``, or None (a cheap realpath
-    comparison first: only a path that resolves elsewhere is looked at part by part)."""
-    if os.path.realpath(path) == path:
-        return None
-    parts = os.path.relpath(path, stop).split(os.sep)
-    for i in range(1, len(parts) + 1):
-        candidate = os.path.join(stop, *parts[:i])
-        if os.path.islink(candidate):
-            return candidate
-    return None
-
-
 def _within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
