@@ -84,6 +84,8 @@ def scripted_index(sdist: bytes):
         "/simple/dripfile/": _json_page([{"filename": "dripfile-1.0.tar.gz", "url": "../../files/dripfile-1.0.tar.gz",
                                           "hashes": {"sha256": good_sha}}]),
         "/files/dripfile-1.0.tar.gz": lambda h: (h.wfile.write(head), h.drip(sdist)),
+        "/urls/drip.tar.gz": lambda h: (h.wfile.write(head.replace(b"Connection", b"Content-Length: %d\r\nConnection"
+                                                                   % len(sdist))), h.drip(sdist)),
     }
     server = _Server(("127.0.0.1", 0), _Script)
     server.parts = parts  # type: ignore[attr-defined]
@@ -146,3 +148,18 @@ def test_the_timeout_option_is_checked(project, value):
     proc = doit(project, "pull", "--source=tidy", env=clean_env(PIP_INDEX_URL="http://127.0.0.1:9/simple"), check=False)
     assert proc.returncode == 3 and "[tool.micropkg] timeout must be a positive number of seconds" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_a_dripping_url_source_is_bounded_by_the_same_deadline(project, index):
+    """An https?:// source goes through fsspec and aiohttp, not our index client: the same
+    overall deadline applies."""
+    before = snapshot(project)
+    url = index.replace("/simple", "/urls/drip.tar.gz")
+    start = time.monotonic()
+    proc = doit(project, "pull", f"--source={url}", check=False)
+    took = time.monotonic() - start
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1 and "Traceback" not in out, out
+    assert f"no complete answer within {TIMEOUT} s; giving up" in proc.stdout, out
+    assert took < TIMEOUT + 8
+    assert snapshot(project) == before

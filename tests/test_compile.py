@@ -55,7 +55,7 @@ def test_compile_failure_reports_pips_error_lines_and_keeps_the_old_output(compi
     add_manifest(compiling, f'[tool.micropkg.pull]\n"{sdist}" = {{}}')
     proc = doit(compiling, "pull", env=offline(wheelhouse), check=False)
     assert proc.returncode == 1
-    assert "ERROR: Could not find a version that satisfies the requirement gamma>=1" in proc.stdout + proc.stderr
+    assert "pip-compile failed: Could not find a version that satisfies the requirement gamma>=1" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
     assert (compiling / "requirements.txt").read_text() == "# old\n"
     assert not list(compiling.glob(".requirements.*"))
@@ -148,3 +148,22 @@ def test_concurrent_pulls_always_end_with_every_requirement_compiled(compiling, 
         fh.write("# edited after the last compile\n")
     assert ".  pull:pip-compile" in doit(compiling, "pull", f"--source={tidy}", env=offline(wheelhouse)).stdout
     assert ".  pull:pip-compile" not in doit(compiling, "pull", f"--source={tidy}", env=offline(wheelhouse)).stdout
+
+
+PIP_COMPILE_FAILURE = """\
+  WARNING: Retrying (Retry(total=0, connect=None, read=None, redirect=None, status=None)) after connection broken by 'NewConnectionError("HTTPConnection(host='127.0.0.1', port=9): Failed to establish a new connection: [Errno 111] Connection refused")': /simple/zzz/
+  ERROR: Could not find a version that satisfies the requirement zzz>=9 (from versions: none)
+Traceback (most recent call last):
+  File "/venv/lib/python3.11/site-packages/pip/_vendor/resolvelib/resolvers/resolution.py", line 434, in resolve
+    self._add_to_criteria(self.state.criteria, r, parent=None)
+pip._vendor.resolvelib.resolvers.exceptions.RequirementsConflicted: Requirements conflict: SpecifierRequirement('zzz>=9')
+pip._internal.exceptions.DistributionNotFound: No matching distribution found for zzz>=9
+"""
+
+
+def test_a_failed_compile_is_named_by_its_cause_not_its_first_long_line():
+    from micropkg_tasks.actions.compile import error_cause
+
+    assert error_cause(PIP_COMPILE_FAILURE) == "Could not find a version that satisfies the requirement zzz>=9 (from versions: none)"
+    assert error_cause("Traceback (most recent call last):\n  File \"x\", line 1\nValueError: bad input\n") == "ValueError: bad input"
+    assert error_cause("") == "no output"

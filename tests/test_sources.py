@@ -38,6 +38,23 @@ def test_https_pull_sends_fs_args_headers(consumer, tmp_path):
     assert (consumer / "src/consumer/cleaning/nodes.py").is_file()
 
 
+@pytest.mark.parametrize("spelling", ["absolute", "home"])
+def test_fs_args_may_live_outside_the_project(consumer, tmp_path, spelling):
+    """Credentials usually live outside the project: --fs-args takes an absolute path or ~/..."""
+    served = tmp_path / "served"
+    served.mkdir()
+    shutil.copy(CLEANING, served)
+    home = tmp_path / "home"
+    (home / ".config").mkdir(parents=True)
+    creds = home / ".config" / "http.yml"
+    creds.write_text("client_kwargs:\n  headers:\n    Authorization: token s3cret\n")
+    given = str(creds) if spelling == "absolute" else "~/.config/http.yml"
+    with http_server(served, {"Authorization": "token s3cret"}) as (url, seen):
+        doit(consumer, "pull", f"--source={url}/cleaning-0.3.1.tar.gz", f"--fs-args={given}", env=clean_env(HOME=str(home)))
+        assert any(h.get("Authorization") == "token s3cret" for h in seen)
+    assert (consumer / "src/consumer/cleaning/nodes.py").is_file()
+
+
 def test_https_pull_without_credentials_is_a_clean_error(consumer, tmp_path):
     served = tmp_path / "served"
     served.mkdir()

@@ -52,15 +52,34 @@ def run_compile(command: list[str], root: Path, source: str = REQUIREMENTS_IN,
         except FileNotFoundError:
             raise CompileError(f"compile command not found: {command[0]!r}; install it or set [tool.micropkg] compile") from None
         if proc.returncode != 0:
-            raise CompileError(f"{shlex.join(command[:4])} failed: {_error_lines(proc.stderr + proc.stdout)}")
+            shown = "pip-compile" if command[1:3] == ["-m", "piptools"] else shlex.join(command[:3])
+            raise CompileError(f"{shown} failed: {error_cause(proc.stderr + proc.stdout)}")
         os.replace(tmp, out)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
 
 
-def _error_lines(output: str) -> str:
-    """The ``ERROR:`` lines of a compiler's output (or its last line), not its traceback."""
+#: What names the cause in a resolver's output, most telling first.
+CAUSES = ("Could not find a version that satisfies", "No matching distribution found", "ResolutionImpossible",
+          "Cannot install", "conflict", "Could not build", "No such file", "Invalid requirement")
+
+
+def error_cause(output: str) -> str:
+    """The line of a compiler's output that names the cause (pip's ``ERROR: Could not find a
+    version that satisfies the requirement zzz>=9``), not its traceback nor its first long line:
+    a known cause first, else the ``ERROR`` lines, else the last exception line, else the last
+    line; one line, capped."""
+    from ..errors import one_line
+
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith(("ERROR", "error"))]
-    return " | ".join(errors or lines[-1:] or ["no output"])
+    lines = [line for line in lines if not line.startswith(("File \"", "Traceback", "^", "~"))]
+    for cause in CAUSES:
+        found = next((line for line in lines if cause in line), None)
+        if found:
+            return one_line(found.removeprefix("ERROR: "), 400)
+    errors = [line.removeprefix("ERROR: ") for line in lines if line.startswith(("ERROR", "error"))]
+    if errors:
+        return one_line(" | ".join(errors), 400)
+    raised = [line for line in lines if re.match(r"^[\w.]+(Error|Exception): ", line)]
+    return one_line((raised or lines or ["no output"])[-1], 400)

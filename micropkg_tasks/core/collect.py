@@ -12,9 +12,10 @@ from pathlib import Path
 from ..config.manifest import PackageSpec
 from ..config.project import Project
 from ..errors import PackageError, one_line
+from ..errors import where as entry
 from .layout import (
     REQUIREMENTS,
-        parameter_names,
+    parameter_names,
     rename_config,
     sdist_root,
     special_problem,
@@ -144,13 +145,18 @@ def _file_in_the_way(root: Path, destination: str) -> str | None:
 
 def collect(project: Project, spec: PackageSpec) -> MicroPackage:
     """Resolve ``spec`` in ``project``: the files, the version and the tarball to write."""
-    where = f"package {spec.module_path!r}"
+    where = entry("package", spec.module_path)
     module_parts = spec.module_path.split(".")
     folder = project.package_dir.joinpath(*module_parts)
     _refuse_linked_folder(project, folder, where)
     if not folder.is_dir():
-        kind = "a file, not a package folder" if folder.with_suffix(".py").is_file() else "not found"
-        raise PackageError(f"{where}: {project.rel(folder)} is {kind}; give the module path of a package folder")
+        if folder.with_suffix(".py").is_file():
+            raise PackageError(f"{where}: {project.rel(folder)}.py is a file, not a package folder; "
+                               "give the module path of a package folder")
+        from .suggest import did_you_mean, module_paths
+
+        hint = did_you_mean(spec.module_path, module_paths(project.package_dir))
+        raise PackageError(f"{where}: {project.rel(folder)} not found{hint}")
     code, special = _walk(project, folder, where)
     _refuse_special(project, folder, special, where)
     if not code:

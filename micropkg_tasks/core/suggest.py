@@ -22,7 +22,7 @@ def module_paths(package_dir: str | os.PathLike[str]) -> list[str]:
 
 def did_you_mean(wanted: str, candidates: list[str]) -> str:
     """`` (did you mean pipelines.data_processing?)``, or an empty string when nothing is close."""
-    close = difflib.get_close_matches(wanted, candidates, n=3, cutoff=0.6)
+    close = difflib.get_close_matches(wanted, candidates, n=2, cutoff=0.85)
     if not close:
         leaf = wanted.rsplit(".", 1)[-1]
         close = [c for c in candidates if c.rsplit(".", 1)[-1] == leaf][:3]

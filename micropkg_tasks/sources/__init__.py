@@ -61,6 +61,8 @@ def _fetch_url(url: str, storage_options: dict[str, Any], workdir: Path, label: 
 
     protocol = url.split("://", 1)[0]
     try:
+        if protocol in ("http", "https"):
+            storage_options = _http_deadline(storage_options, deadline)
         fs, path = fsspec.core.url_to_fs(url, **storage_options)
     except ImportError:
         hint = known_implementations.get(protocol, {}).get("err", "")
@@ -77,6 +79,20 @@ def _fetch_url(url: str, storage_options: dict[str, Any], workdir: Path, label: 
         raise
     except FileNotFoundError:
         raise SourceError(f"{label}: {url} not found") from None
+    except TimeoutError:  # aiohttp's total timeout: the deadline, met inside one read
+        deadline.check(label)
+        raise SourceError(f"{label}: the server stopped answering") from None
     except Exception as exc:  # network, auth and protocol errors of any fsspec backend
         first = str(exc).splitlines()[0] if str(exc) else ""
         raise SourceError(f"{label}: cannot download {url}: {type(exc).__name__}: {first}") from None
+
+
+def _http_deadline(storage_options: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
+    """fsspec's HTTP filesystem reads through aiohttp, whose one read can wait for a dripping
+    server for ever: give its session the time left as a total timeout (unless the fs-args set
+    one), and a fresh filesystem instance, so the deadline bounds the whole download."""
+    import aiohttp
+
+    client_kwargs = dict(storage_options.get("client_kwargs") or {})
+    client_kwargs.setdefault("timeout", aiohttp.ClientTimeout(total=max(0.1, deadline.left())))
+    return {**storage_options, "client_kwargs": client_kwargs, "skip_instance_cache": True}

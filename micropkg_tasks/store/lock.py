@@ -93,7 +93,8 @@ def _read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise LockError(f"{path.name} is corrupt ({exc}); restore it from version control or delete it and pull again") from None
+        raise LockError(f"{path.name} is corrupt ({exc}); restore it from version control, "
+                        "or delete it and pull again with --force") from None
     except OSError as exc:
         raise LockError(f"{path.name} cannot be read ({exc.strerror or exc})") from None
 
@@ -104,11 +105,11 @@ def parse_lock(text: str, project: Project) -> dict[str, LockEntry]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise LockError(f"{name} is corrupt ({exc}); restore it from version control or delete it and pull again") from None
+        raise LockError(f"{name} is corrupt ({exc}); restore it from version control, or delete it and pull again with --force") from None
     version = data.get("version")
     if version != LOCK_VERSION:
         raise LockError(f"{name} has version {version!r}; this micropkg-tasks reads version {LOCK_VERSION} "
-                        "(upgrade micropkg-tasks, or delete the lock and pull again)")
+                        "(upgrade micropkg-tasks, or delete the lock and pull again with --force)")
     raw_entries = data.get("micropkg", [])
     if not isinstance(raw_entries, list):
         raise LockError(f"{name}: 'micropkg' must be an array of tables")
@@ -134,7 +135,7 @@ def _entry(raw: Any, name: str) -> LockEntry:
     known = {f.name for f in fields(LockEntry)}
     unknown = set(raw) - known
     if unknown:
-        raise LockError(f"{name}: unknown field(s) {', '.join(sorted(unknown))}; delete the lock and pull again")
+        raise LockError(f"{name}: unknown field(s) {', '.join(sorted(unknown))}; delete the lock and pull again with --force")
     values = dict(raw)
     for key in ("module", "source", "sha256", "name", "version", "alias", "destination", "env"):
         if key in values and not isinstance(values[key], str):
@@ -150,7 +151,7 @@ def _entry(raw: Any, name: str) -> LockEntry:
     try:
         entry = LockEntry(**values)
     except TypeError as exc:
-        raise LockError(f"{name} has an unexpected layout ({exc}); delete it and pull again") from None
+        raise LockError(f"{name} has an unexpected layout ({exc}); delete it and pull again with --force") from None
     if not _MODULE.fullmatch(entry.module):
         raise LockError(f"{name}: module {entry.module!r} is not a dotted Python module path")
     if not _ENV.fullmatch(entry.env):
