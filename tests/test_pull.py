@@ -261,3 +261,23 @@ def test_clean_uninstalls_unchanged_files_and_keeps_edited_ones(consumer, tmp_pa
     assert snapshot(consumer) == pristine  # exactly as before the pull
     doit(consumer, "pull")  # and it can be pulled again
     assert (consumer / "src/consumer/tidy/b.py").read_text() == "B = 1\n"
+
+
+def test_pull_applies_the_same_max_size_as_packaging(consumer, tmp_path):
+    """One limit on both sides: [tool.micropkg] max-size bounds the archive a pull downloads and
+    what it unpacks to, as it bounds what `doit package` writes."""
+    big = make_tar(tmp_path / "big-1.0.tar.gz", sdist_entries("big", "1.0", files={"data.csv": "x" * 50_000}))
+    text = (consumer / "pyproject.toml").read_text().replace("compile = false", 'compile = false\nmax-size = "16KiB"')
+    (consumer / "pyproject.toml").write_text(text)
+    before = snapshot(consumer)
+    proc = doit(consumer, "pull", f"--source={big}", check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
+    assert "unpacks to more than 16.0 KiB, the max-size limit; refusing it" in proc.stdout
+    assert snapshot(consumer) == before
+    text = (consumer / "pyproject.toml").read_text().replace('max-size = "16KiB"', 'max-size = "100"')
+    (consumer / "pyproject.toml").write_text(text)
+    proc = doit(consumer, "pull", f"--source={big}", check=False)
+    assert proc.returncode == 1 and "is larger than 100 bytes, the max-size limit; refusing it" in proc.stdout
+    text = (consumer / "pyproject.toml").read_text().replace('max-size = "100"', 'max-size = "1MiB"')
+    (consumer / "pyproject.toml").write_text(text)
+    assert "pulled big 1.0" in doit(consumer, "pull", f"--source={big}").stdout

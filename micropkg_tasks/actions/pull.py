@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-from ..config.manifest import PullSpec, allow_direct_references
+from ..config.manifest import Limits, PullSpec, allow_direct_references
 from ..config.project import REQUIREMENTS_IN, REQUIREMENTS_TXT, Project
 from ..core.install import InstallPlan, Sdist, decide, plan_install
 from ..core.requirements import append_block, new_requirements
@@ -39,15 +39,15 @@ def requirements_text(project: Project) -> str:
     return ""
 
 
-def pull(project: Project, spec: PullSpec, force: bool = False, timeout: float | None = None) -> list[str]:
+def pull(project: Project, spec: PullSpec, force: bool = False, limits: Limits = Limits()) -> list[str]:
     """Pull ``spec`` into ``project``; return the lines to tell the user. All or nothing."""
     messages = []
     # Fetching, checking, extracting and planning touch only a temporary folder, so the pulls
     # of a ``doit -n N`` run do them at once; deciding against the lock and applying are serialised.
     with tempfile.TemporaryDirectory(prefix="micropkg-pull-") as tmp:
-        fetched = fetch(project, spec, Path(tmp), *([timeout] if timeout else []))
+        fetched = fetch(project, spec, Path(tmp), limits)
         (Path(tmp) / "x").mkdir()
-        sdist = extract(fetched.path, Path(tmp) / "x", where("pull", spec.source))
+        sdist = extract(fetched.path, Path(tmp) / "x", where("pull", spec.source), limits.max_size)
         check_requirements(project, spec, sdist)
         plan = plan_install(project, spec, sdist)
         check_path_lengths(project, spec, plan)

@@ -342,6 +342,19 @@ def format_size(size: int) -> str:
 DEFAULT_TIMEOUT = 300.0
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What one pull may take: ``[tool.micropkg] timeout`` (seconds, for the whole download) and
+    ``max-size`` (bytes, for the archive and for what it unpacks to; packaging applies it too)."""
+
+    timeout: float = DEFAULT_TIMEOUT
+    max_size: int = 256 << 20
+
+
+def limits(micropkg: Mapping[str, Any], table: str = TABLE) -> Limits:
+    return Limits(download_timeout(micropkg, table), max_size(micropkg, table))
+
+
 def download_timeout(micropkg: Mapping[str, Any], table: str = TABLE) -> float:
     """``[tool.micropkg] timeout``: the overall limit, in seconds, for fetching one sdist."""
     import math

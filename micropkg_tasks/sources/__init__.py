@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from ..config.fs_args import fs_args_path, load_fs_args
-from ..config.manifest import PullSpec
+from ..config.manifest import Limits, PullSpec
 from ..config.project import Project
 from ..errors import SourceError, where
-from .download import DEFAULT_TIMEOUT, Deadline, Fetched, copy_stream
+from .download import Deadline, Fetched, copy_stream
 
 __all__ = ["Fetched", "fetch", "local_path"]
 
@@ -20,12 +20,12 @@ def local_path(project: Project, spec: PullSpec) -> Path:
     return fs_args_path(project.root, spec.source)
 
 
-def fetch(project: Project, spec: PullSpec, workdir: Path, timeout: float = DEFAULT_TIMEOUT) -> Fetched:
+def fetch(project: Project, spec: PullSpec, workdir: Path, limits: Limits = Limits()) -> Fetched:
     """Copy the sdist named by ``spec`` into ``workdir``; check the pinned digest if any."""
     label = where("pull", spec.source)
     if spec.source.split("?", 1)[0].endswith(".whl"):
         raise SourceError(f"{label}: a wheel holds no tests or parameters; pull needs the sdist (.tar.gz)")
-    deadline = Deadline(timeout)
+    deadline = Deadline(limits.timeout, limits.max_size)
     try:
         if spec.kind == "path":
             fetched = _fetch_path(local_path(project, spec), workdir, label, deadline)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from ..config.manifest import format_size
 from ..errors import SourceError
 
 MAX_ARCHIVE = 256 << 20  # the same limit extraction applies: what we package, we can pull
@@ -28,11 +29,12 @@ class Fetched:
 
 
 class Deadline:
-    """One overall time limit for everything a fetch reads (a server that drips a byte every
-    few seconds never resets it)."""
+    """The limits of one fetch: one overall time limit for everything it reads (a server that
+    drips a byte every few seconds never resets it), and the most bytes it may bring."""
 
-    def __init__(self, seconds: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, seconds: float = DEFAULT_TIMEOUT, max_size: int = MAX_ARCHIVE) -> None:
         self.seconds = seconds
+        self.max_size = max_size
         self.end = time.monotonic() + seconds
         self._timers: list[threading.Timer] = []
 
@@ -94,15 +96,15 @@ class Deadline:
             yield chunk
 
 
-def copy_stream(src: IO[bytes] | Any, dest: Path, what: str, deadline: Deadline, expected: str | None = None,
-                limit: int = MAX_ARCHIVE) -> Fetched:
-    digest, size = hashlib.sha256(), 0
+def copy_stream(src: IO[bytes] | Any, dest: Path, what: str, deadline: Deadline, expected: str | None = None) -> Fetched:
+    digest, size, limit = hashlib.sha256(), 0, deadline.max_size
     try:
         with dest.open("wb") as out:
             for chunk in deadline.chunks(src, what):
                 size += len(chunk)
                 if size > limit:
-                    raise SourceError(f"{what} is larger than {limit >> 20} MiB; refusing it")
+                    raise SourceError(f"{what} is larger than {format_size(limit)}, the max-size limit; refusing it "
+                                      "(raise [tool.micropkg] max-size to accept it)")
                 digest.update(chunk)
                 out.write(chunk)
     except OSError as exc:

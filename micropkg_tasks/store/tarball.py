@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING
 
+from ..config.manifest import format_size
 from ..core.install import Sdist
 from ..core.layout import name_problem
 from ..core.metadata import has_control, parse_pkg_info
@@ -111,7 +112,8 @@ def check_name(name: str) -> str | None:
     return None
 
 
-def check_members(members: Iterable[tarfile.TarInfo], archive: str) -> tuple[str, list[tarfile.TarInfo]]:
+def check_members(members: Iterable[tarfile.TarInfo], archive: str,
+                  limit: int = MAX_TOTAL) -> tuple[str, list[tarfile.TarInfo]]:
     """Validate members lazily (stop at the first bad one, before a bomb is read through);
     returns the top folder and the members."""
     seen: dict[str, str] = {}
@@ -125,8 +127,9 @@ def check_members(members: Iterable[tarfile.TarInfo], archive: str) -> tuple[str
         if not (m.isreg() or m.isdir()):
             raise ArchiveError(f"{archive}: member {m.name!r} is {TYPE_NAMES.get(m.type, 'not a regular file')}")
         total += m.size
-        if total > MAX_TOTAL:
-            raise ArchiveError(f"{archive}: unpacks to more than {MAX_TOTAL >> 20} MiB; refusing it")
+        if total > limit:
+            raise ArchiveError(f"{archive}: unpacks to more than {format_size(limit)}, the max-size limit; refusing it "
+                               "(raise [tool.micropkg] max-size to accept it)")
         name = m.name.rstrip("/")
         first = name.split("/", 1)[0]
         if top is None:
@@ -148,11 +151,11 @@ def check_members(members: Iterable[tarfile.TarInfo], archive: str) -> tuple[str
     return top, checked
 
 
-def extract(archive: Path, dest: Path, label: str) -> Sdist:
+def extract(archive: Path, dest: Path, label: str, limit: int = MAX_TOTAL) -> Sdist:
     """Check and extract ``archive`` into the empty folder ``dest``; return what it holds."""
     try:
         with tarfile.open(archive, "r:gz") as tar:
-            top, members = check_members(tar, label)
+            top, members = check_members(tar, label, limit)
             for m in members:
                 target = dest.joinpath(*PurePosixPath(m.name.rstrip("/")).parts)
                 if m.isdir():

@@ -38,10 +38,10 @@ def recover(project: Project) -> None:
 
 
 @action
-def pull_action(project: Project, spec: manifest.PullSpec, force: bool, timeout: float) -> list[str]:
+def pull_action(project: Project, spec: manifest.PullSpec, force: bool, limits: manifest.Limits) -> list[str]:
     from ..actions.pull import pull
 
-    return pull(project, spec, force, timeout=timeout)
+    return pull(project, spec, force, limits)
 
 
 @clean_action
@@ -87,7 +87,7 @@ def task_name(source: str) -> str:
 
 
 def pull_tasks(project: Project, specs: list[manifest.PullSpec], force: bool,
-               command: list[str] | None, timeout: float = manifest.DEFAULT_TIMEOUT) -> Iterator[dict[str, Any]]:
+               command: list[str] | None, limits: manifest.Limits) -> Iterator[dict[str, Any]]:
     from doit.tools import config_changed
 
     names = []
@@ -102,7 +102,7 @@ def pull_tasks(project: Project, specs: list[manifest.PullSpec], force: bool,
         yield {
             "name": task_name(spec.source),
             "doc": f"pull {spec.source} into {project.package_name}/{into}{spec.alias or '<its name>'}",
-            "actions": [(pull_action, [project, spec, force, timeout])],
+            "actions": [(pull_action, [project, spec, force, limits])],
             "file_dep": file_dep,
             "uptodate": [config_changed(spec.as_dict()), (pulled, [project, spec]), not force],
             "clean": [(unpull_spec_action, [project, spec])],
@@ -137,8 +137,8 @@ def task_pull(source: str, alias: str, env: str, destination: str, fs_args: str,
             return message_task(task_pull.__doc__, "Nothing to pull: add entries to "
                                 f"[{project.table}.pull] in pyproject.toml, or use --source.")
         command = manifest.compile_command(project.micropkg, project.table)
-        timeout = manifest.download_timeout(project.micropkg, project.table)
-        return (task for task in list(pull_tasks(project, specs, force, command, timeout)))
+        limits = manifest.limits(project.micropkg, project.table)
+        return (task for task in list(pull_tasks(project, specs, force, command, limits)))
 
 
 @task_params(UNPULL_PARAMS)
