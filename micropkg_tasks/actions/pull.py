@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-from ..config.manifest import Limits, PullSpec, allow_direct_references
+from ..config.manifest import DEFAULT_LIMITS, Limits, PullSpec, allow_direct_references
 from ..config.project import REQUIREMENTS_IN, REQUIREMENTS_TXT, Project
 from ..core.install import InstallPlan, Sdist, decide, plan_install
 from ..core.requirements import append_block, new_requirements
@@ -39,7 +39,7 @@ def requirements_text(project: Project) -> str:
     return ""
 
 
-def pull(project: Project, spec: PullSpec, force: bool = False, limits: Limits = Limits()) -> list[str]:
+def pull(project: Project, spec: PullSpec, force: bool = False, limits: Limits = DEFAULT_LIMITS) -> list[str]:
     """Pull ``spec`` into ``project``; return the lines to tell the user. All or nothing."""
     messages = []
     # Fetching, checking, extracting and planning touch only a temporary folder, so the pulls

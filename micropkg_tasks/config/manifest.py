@@ -351,6 +351,9 @@ class Limits:
     max_size: int = 256 << 20
 
 
+DEFAULT_LIMITS = Limits()
+
+
 def limits(micropkg: Mapping[str, Any], table: str = TABLE) -> Limits:
     return Limits(download_timeout(micropkg, table), max_size(micropkg, table))
 

@@ -20,7 +20,7 @@ def local_path(project: Project, spec: PullSpec) -> Path:
     return fs_args_path(project.root, spec.source)
 
 
-def fetch(project: Project, spec: PullSpec, workdir: Path, limits: Limits = Limits()) -> Fetched:
+def fetch(project: Project, spec: PullSpec, workdir: Path, limits: Limits = DEFAULT_LIMITS) -> Fetched:
     """Copy the sdist named by ``spec`` into ``workdir``; check the pinned digest if any."""
     label = where("pull", spec.source)
     if spec.source.split("?", 1)[0].endswith(".whl"):
