@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config.fs_args import fs_args_path, load_fs_args
-from ..config.manifest import Limits, PullSpec
+from ..config.manifest import DEFAULT_LIMITS, Limits, PullSpec
 from ..config.project import Project
 from ..errors import SourceError, where
 from .download import Deadline, Fetched, copy_stream
