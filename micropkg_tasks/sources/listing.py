@@ -1,0 +1,70 @@
+"""The sdists in a folder, bucket or web folder: ``<name>-<version>.tar.gz`` files listed through
+fsspec (or the local file system), as the same entries an index page gives, so one version
+choice (``choose.pick_sdist``) serves indexes, buckets and folders alike."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from ..core.layout import SDIST_SUFFIXES
+from ..errors import SourceError
+from .choose import IndexFile
+
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def folder_of(source: str) -> str:
+    """The folder (path or URL) an archive source lives in."""
+    return source.rsplit("/", 1)[0] if "/" in source else "."
+
+
+def archive_name(filename: str) -> tuple[str, str] | None:
+    """(PEP 503 name, version) of an sdist file name, None for anything else."""
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
+
+    if not filename.endswith(SDIST_SUFFIXES):
+        return None
+    stem = re.sub(r"\.(tar\.gz|tgz)$", "", filename)
+    name, _, version = stem.rpartition("-")
+    if not name:
+        return None
+    try:
+        return canonicalize_name(name), str(Version(version))
+    except InvalidVersion:
+        return None
+
+
+def folder_files(folder: str, root: Path, storage_options: dict[str, Any] | None = None,
+                 label: str = "") -> list[IndexFile]:
+    """Every sdist in ``folder`` (a path relative to ``root``, absolute or ``~``, or any fsspec
+    URL), as index entries. An unreadable folder is a SourceError naming it."""
+    label = label or folder
+    if not _URL.match(folder):
+        path = root / os.path.expanduser(folder)
+        try:
+            names = sorted(entry.name for entry in os.scandir(path) if entry.is_file())
+        except OSError as exc:
+            raise SourceError(f"{label}: cannot list {folder} ({exc.strerror or exc})") from None
+        return [IndexFile(name, str(path / name)) for name in names if archive_name(name)]
+    import fsspec
+
+    try:
+        fs, base = fsspec.core.url_to_fs(folder, **(storage_options or {}))
+        listed = fs.ls(base, detail=False)
+    except ImportError as exc:
+        raise SourceError(f"{label}: cannot list {folder}: {exc}") from None
+    except Exception as exc:  # network, auth and protocol errors of any fsspec backend
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SourceError(f"{label}: cannot list {folder}: {first}") from None
+    protocol = folder.split("://", 1)[0]
+    files = []
+    for item in listed:
+        item = str(item).rstrip("/")
+        name = item.rsplit("/", 1)[-1]
+        if archive_name(name):
+            url = item if _URL.match(item) else f"{protocol}://{item.lstrip('/')}" if protocol != "file" else f"file://{item}"
+            files.append(IndexFile(name, url))
+    return sorted(files, key=lambda f: f.filename)
