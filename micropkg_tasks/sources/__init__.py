@@ -28,7 +28,7 @@ def fetch(project: Project, spec: PullSpec, workdir: Path, limits: Limits = DEFA
     deadline = Deadline(limits.timeout, limits.max_size)
     try:
         if spec.kind == "path":
-            fetched = _fetch_path(local_path(project, spec), workdir, label, deadline)
+            fetched = _fetch_path(project, local_path(project, spec), workdir, label, deadline)
         elif spec.kind == "url":
             fetched = _fetch_url(spec.source, load_fs_args(project.root, spec.fs_args, label), workdir, label, deadline)
         else:
@@ -43,16 +43,17 @@ def fetch(project: Project, spec: PullSpec, workdir: Path, limits: Limits = DEFA
     return fetched
 
 
-def _fetch_path(path: Path, workdir: Path, label: str, deadline: Deadline) -> Fetched:
+def _fetch_path(project: Project, path: Path, workdir: Path, label: str, deadline: Deadline) -> Fetched:
+    shown = project.shown(path)
     try:
         with path.open("rb") as fh:
             return copy_stream(fh, workdir / "sdist.tar.gz", label, deadline)
     except FileNotFoundError:
-        raise SourceError(f"{label}: sdist {path} not found") from None
+        raise SourceError(f"{label}: sdist {shown} not found") from None
     except IsADirectoryError:
-        raise SourceError(f"{label}: {path} is a folder, not an sdist") from None
+        raise SourceError(f"{label}: {shown} is a folder, not an sdist") from None
     except PermissionError:
-        raise SourceError(f"{label}: sdist {path} cannot be read (permission denied)") from None
+        raise SourceError(f"{label}: sdist {shown} cannot be read (permission denied)") from None
 
 
 def _fetch_url(url: str, storage_options: dict[str, Any], workdir: Path, label: str, deadline: Deadline) -> Fetched:
