@@ -1,6 +1,7 @@
 """The life of a pulled micro-package: `doit status`, `doit diff`, `doit outdated` and upgrades
 that merge local edits three ways, with real sdists of three versions served from a local
 folder, a real HTTP server and a local index (tests/servers.py)."""
+import hashlib
 import json
 import shutil
 
@@ -122,6 +123,21 @@ def test_an_upgrade_merges_a_non_conflicting_edit(consumer, shelf):
     assert "tidy 2.0" in status and f"changed     {NODES}" in status  # still your edit, now on 2.0
     diff = doit(consumer, "diff").stdout
     assert "+    return 'mine'" in diff and "2.0" not in diff.replace("tidy 2.0", "")
+    v2_sha = hashlib.sha256((shelf / "tidy-2.0.tar.gz").read_bytes()).hexdigest()
+    assert [p.name for p in (consumer / ".micropkg/cache").iterdir()] == [f"{v2_sha}.tar.gz"]  # 1.0's is dropped
+
+
+def test_a_merge_is_applied_all_or_nothing(consumer, shelf):
+    doit(consumer, "pull", f"--source={shelf / 'tidy-1.0.tar.gz'}")
+    edit_first_function(consumer)
+    before = snapshot(consumer)
+    for point in (2, 4, 6):  # a full disk between two file operations of the upgrade's transaction
+        proc = doit(consumer, "pull", f"--source={shelf / 'tidy-2.0.tar.gz'}", check=False,
+                    env=clean_env(_MICROPKG_TEST_FAIL_AT=str(point)))
+        assert proc.returncode == 1 and "the project was left as it was" in said(proc)
+        assert snapshot(consumer) == before
+    proc = doit(consumer, "pull", f"--source={shelf / 'tidy-2.0.tar.gz'}", "--merge=theirs", check=False)
+    assert proc.returncode != 0 and "--merge=theirs is not known; --merge=markers writes conflict markers" in said(proc)
 
 
 def test_a_conflicting_edit_changes_nothing_then_markers_then_force(consumer, shelf):
@@ -169,12 +185,16 @@ def test_resolving_the_markers_by_hand_clears_the_conflict(consumer, shelf):
 def test_a_base_not_cached_is_fetched_again_and_verified(consumer, shelf, tmp_path, kind):
     root = tmp_path / "index"
     files = root / "files" if kind == "index" else shelf
-    if kind == "index":
-        shutil.copytree(shelf, files)
+    if kind == "index":  # 1.0 only, pulled as plain "tidy": its base is fetched as tidy==1.0, not the newest
+        files.mkdir(parents=True)
+        shutil.copy(shelf / "tidy-1.0.tar.gz", files)
     with http_server(shelf) as (url, seen), index_server(root) as index:
         env = clean_env(PIP_INDEX_URL=index)
         source = (lambda v: f"{url}/tidy-{v}.tar.gz") if kind == "http" else (lambda v: f"tidy=={v}")
-        doit(consumer, "pull", f"--source={source('1.0')}", env=env)
+        doit(consumer, "pull", f"--source={source('1.0') if kind == 'http' else 'tidy'}", env=env)
+        if kind == "index":
+            for version in ("2.0", "3.0"):
+                shutil.copy(shelf / f"tidy-{version}.tar.gz", files)
         cached = list((consumer / ".micropkg" / "cache").iterdir())
         assert len(cached) == 1
         if kind == "http":
@@ -205,7 +225,6 @@ def test_a_base_not_cached_is_fetched_again_and_verified(consumer, shelf, tmp_pa
 def test_the_cache_checks_every_read(consumer, tmp_path):
     project = load_project(consumer)
     archive = build(tmp_path / "shelf", "1.0")
-    import hashlib
     sha = hashlib.sha256(archive.read_bytes()).hexdigest()
     cache.put(project, archive, sha)
     assert cache.get(project, sha, tmp_path / "copy") and (tmp_path / "copy").read_bytes() == archive.read_bytes()
