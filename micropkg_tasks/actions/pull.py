@@ -13,8 +13,9 @@ from ..config.project import REQUIREMENTS_IN, REQUIREMENTS_TXT, Project
 from ..core.install import InstallPlan, Sdist, decide, plan_install
 from ..core.requirements import append_block, new_requirements
 from ..errors import ArchiveError, ConflictError, MicropkgError, one_line, where
+from ..lifecycle.upgrade import MARKERS, NOTHING, merge_step, merged_messages
 from ..sources import fetch
-from ..store import transaction
+from ..store import cache, transaction
 from ..store.files import project_lock, sha256_bytes, sha256_file
 from ..store.lock import LockEntry, identity, read_lock, remember, render_lock
 from ..store.tarball import extract
@@ -39,8 +40,10 @@ def requirements_text(project: Project) -> str:
     return ""
 
 
-def pull(project: Project, spec: PullSpec, force: bool = False, limits: Limits = DEFAULT_LIMITS) -> list[str]:
-    """Pull ``spec`` into ``project``; return the lines to tell the user. All or nothing."""
+def pull(project: Project, spec: PullSpec, force: bool = False, limits: Limits = DEFAULT_LIMITS,
+         merge: str = "") -> list[str]:
+    """Pull ``spec`` into ``project``; return the lines to tell the user. All or nothing.
+    ``merge="markers"``: edits that conflict with the new version get conflict markers."""
     messages = []
     # Fetching, checking, extracting and planning touch only a temporary folder, so the pulls
     # of a ``doit -n N`` run do them at once; deciding against the lock and applying are serialised.
@@ -55,7 +58,8 @@ def pull(project: Project, spec: PullSpec, force: bool = False, limits: Limits =
             recovered = transaction.recover(project)
             if recovered:
                 messages.append(recovered)
-            messages += _install(project, spec, sdist, plan, fetched.sha256, force)
+            messages += _install(project, spec, sdist, plan, fetched.sha256, force, merge)
+            keep_archive(project, fetched.path, fetched.sha256)
     return messages
 
 
@@ -87,21 +91,31 @@ def check_path_lengths(project: Project, spec: PullSpec, plan: InstallPlan) -> N
                                "project's file system; nothing was changed")
 
 
+def keep_archive(project: Project, archive: Path, sha256: str) -> None:
+    """Cache the pulled archive (the base of a later merge) and drop those no entry records."""
+    cache.put(project, archive, sha256)
+    cache.prune(project, {entry.sha256 for entry in read_lock(project).values()})
+
+
 def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, archive_sha: str,
-             force: bool) -> list[str]:
+             force: bool, merge: str = "") -> list[str]:
     label = where("pull", spec.source)
     entries = read_lock(project)
     entry = entries.get(plan.module)
     owners = {path: module for module, other in entries.items() if module != plan.module for path in other.files}
     plan_hashes = {path: sha256_bytes(data) for path, data in plan.files.items()}
     current = _current(project, set(plan_hashes) | set(entry.files if entry else ()))
+    upgrade = NOTHING if force else merge_step(project, spec, entry, sdist.name, sdist.version, plan.files,
+                                               plan_hashes, current, owners, plan.module, merge)
+    current = {**current, **upgrade.assume}  # merged files: written below as merged, not as conflicts
     decision = decide(plan_hashes, entry.files if entry else {}, current, owners, plan.module, adopt=force)
     writes, deletes, conflicts, shared = decision.writes, list(decision.deletes), decision.conflicts, decision.shared
     if conflicts and not force:
         shown = "; ".join(conflicts[:MAX_LISTED]) + (f"; and {len(conflicts) - MAX_LISTED} more" if len(conflicts) > MAX_LISTED else "")
-        raise ConflictError(f"{label}: would overwrite {shown}. Nothing was changed; use --force to replace them")
+        hint = "; or --merge=markers to merge your edits with conflict markers" if upgrade.unresolved and merge != MARKERS else ""
+        raise ConflictError(f"{label}: would overwrite {shown}. Nothing was changed; use --force to replace them{hint}")
 
-    changes = {path: plan.files[path] for path in writes}
+    changes = {path: upgrade.merged.get(path, plan.files[path]) for path in writes}
     req_text = requirements_text(project)
     started_from_txt = bool(req_text) and not project.requirements_in.exists()
     added = new_requirements(req_text, list(sdist.requirements))
@@ -113,7 +127,7 @@ def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, 
         alias=spec.alias or "", destination=spec.destination or "", env=spec.env,
         requirements=tuple(sdist.requirements),
         added=tuple(sorted(set(entry.added if entry else ()) | set(added))),
-        files=dict(decision.owned),
+        files=dict(decision.owned), conflicted=upgrade.conflicted,
     )
     if entry == new_entry and not changes and not deletes:
         return [f"{plan.module}: {sdist.name} {sdist.version} is already installed and unchanged"]
@@ -136,6 +150,7 @@ def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, 
                         f"this pull, never removed by it): {', '.join(shared[:MAX_LISTED])}"
                         + (" ..." if len(shared) > MAX_LISTED else "") + "; if they are this pull's (the lock "
                         "was deleted), pull again with --force to record them")
+    messages += merged_messages(upgrade)
     if conflicts:
         messages.append(f"forced over {len(conflicts)} conflicting file(s)")
     return messages

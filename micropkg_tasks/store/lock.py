@@ -46,6 +46,7 @@ class LockEntry:
     requirements: tuple[str, ...] = ()  # what the micro-package requires (its PKG-INFO)
     added: tuple[str, ...] = ()  # the lines its pulls appended to requirements.in
     files: dict[str, str] = field(default_factory=dict)  # project-relative path -> sha256
+    conflicted: tuple[str, ...] = ()  # files written with conflict markers (--merge=markers); omitted when none
 
 
 def install_roots(project: Project, module: str, env: str) -> tuple[str, str, str]:
@@ -140,7 +141,7 @@ def _entry(raw: Any, name: str) -> LockEntry:
     for key in ("module", "source", "sha256", "name", "version", "alias", "destination", "env"):
         if key in values and not isinstance(values[key], str):
             raise LockError(f"{name}: field {key!r} must be a string")
-    for key in ("requirements", "added"):
+    for key in ("requirements", "added", "conflicted"):
         value = values.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise LockError(f"{name}: field {key!r} must be an array of strings")
@@ -156,6 +157,8 @@ def _entry(raw: Any, name: str) -> LockEntry:
         raise LockError(f"{name}: module {entry.module!r} is not a dotted Python module path")
     if not _ENV.fullmatch(entry.env):
         raise LockError(f"{name}: env {entry.env!r} of {entry.module!r} is not the name of one folder in conf/")
+    if not set(entry.conflicted) <= set(entry.files):
+        raise LockError(f"{name}: 'conflicted' of {entry.module!r} lists a file it does not install")
     bad = next((sha for sha in [entry.sha256, *entry.files.values()] if not _SHA256.fullmatch(sha)), None)
     if bad is not None:
         raise LockError(f"{name}: {bad!r} in {entry.module!r} is not a sha256 (64 lower-case hex digits)")
@@ -219,7 +222,8 @@ def render_lock(entries: dict[str, LockEntry]) -> str:
         entry = entries[module]
         files = entry.files
         out.append("[[micropkg]]")
-        for key, value in ((f.name, getattr(entry, f.name)) for f in fields(entry) if f.name != "files"):
+        for key, value in ((f.name, getattr(entry, f.name)) for f in fields(entry)
+                           if f.name != "files" and (f.name != "conflicted" or entry.conflicted)):
             if isinstance(value, (list, tuple)):
                 out.append(f"{key} = [{', '.join(q(v) for v in value)}]")
             else:

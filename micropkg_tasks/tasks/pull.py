@@ -22,6 +22,8 @@ PULL_PARAMS = [
     option("fs_args", "YAML file of fsspec storage options (credentials, client_kwargs, headers): "
            "relative to the project, absolute or ~/...", long="fs-args"),
     option("force", "replace files changed since the last pull (or not installed by a pull)", kind=bool),
+    option("merge", "--merge=markers: where your edits conflict with the new version, write git-style "
+           "conflict markers instead of stopping"),
 ]
 UNPULL_PARAMS = [
     option("module", "installed module path to remove, e.g. pipelines.tidy (see micropkg.lock)"),
@@ -38,10 +40,11 @@ def recover(project: Project) -> None:
 
 
 @action
-def pull_action(project: Project, spec: manifest.PullSpec, force: bool, limits: manifest.Limits) -> list[str]:
+def pull_action(project: Project, spec: manifest.PullSpec, force: bool, limits: manifest.Limits,
+                merge: str = "") -> list[str]:
     from ..actions.pull import pull
 
-    return pull(project, spec, force, limits)
+    return pull(project, spec, force, limits, merge)
 
 
 @clean_action
@@ -87,7 +90,7 @@ def task_name(source: str) -> str:
 
 
 def pull_tasks(project: Project, specs: list[manifest.PullSpec], force: bool,
-               command: list[str] | None, limits: manifest.Limits) -> Iterator[dict[str, Any]]:
+               command: list[str] | None, limits: manifest.Limits, merge: str = "") -> Iterator[dict[str, Any]]:
     from doit.tools import config_changed
 
     names = []
@@ -102,7 +105,7 @@ def pull_tasks(project: Project, specs: list[manifest.PullSpec], force: bool,
         yield {
             "name": task_name(spec.source),
             "doc": f"pull {spec.source} into {project.package_name}/{into}{spec.alias or '<its name>'}",
-            "actions": [(pull_action, [project, spec, force, limits])],
+            "actions": [(pull_action, [project, spec, force, limits, merge])],
             "file_dep": file_dep,
             "uptodate": [config_changed(spec.as_dict()), (pulled, [project, spec]), not force],
             "clean": [(unpull_spec_action, [project, spec])],
@@ -121,11 +124,13 @@ def pull_tasks(project: Project, specs: list[manifest.PullSpec], force: bool,
 
 
 @task_params(PULL_PARAMS)
-def task_pull(source: str, alias: str, env: str, destination: str, fs_args: str, force: bool) -> Any:
+def task_pull(source: str, alias: str, env: str, destination: str, fs_args: str, force: bool, merge: str) -> Any:
     """Pull micro-packages into the project ([tool.micropkg.pull], or --source), then pip-compile."""
     with loading():
         project = current_project()
         recover(project)
+        if merge not in ("", "markers"):
+            raise ManifestError(f"pull: --merge={merge} is not known; --merge=markers writes conflict markers")
         if source:
             specs = [manifest.pull_spec(source, alias=alias or None, env=env or None,
                                         destination=destination or None, fs_args=fs_args or None)]
@@ -138,7 +143,7 @@ def task_pull(source: str, alias: str, env: str, destination: str, fs_args: str,
                                 f"[{project.table}.pull] in pyproject.toml, or use --source.")
         command = manifest.compile_command(project.micropkg, project.table)
         limits = manifest.limits(project.micropkg, project.table)
-        return (task for task in list(pull_tasks(project, specs, force, command, limits)))
+        return (task for task in list(pull_tasks(project, specs, force, command, limits, merge)))
 
 
 @task_params(UNPULL_PARAMS)

@@ -1,0 +1,64 @@
+"""The files of a micro-package exactly as its last pull installed them: the base of a three-way
+merge and the left side of ``doit diff``. Re-made from the pulled archive, taken from the cache
+(``store/cache``) or, when the cache lacks it, fetched again from the recorded source; either way
+checked against the sha256 the lock records, so a merge never runs on an unverified base."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config.manifest import DEFAULT_LIMITS, Limits, PullSpec, pull_specs, source_kind
+from ..config.project import Project
+from ..core.install import plan_install
+from ..errors import MicropkgError, SourceError, where
+from ..store import cache
+from ..store.lock import LockEntry
+from ..store.tarball import extract
+
+
+def source_spec(project: Project, entry: LockEntry, fs_args: str | None = None) -> PullSpec:
+    """The pull that installed ``entry``, as a spec: a requirement source pinned to the recorded
+    version (``name==version``: the range would now pick a newer one); fs-args from the manifest
+    entry of the same source when the caller has none."""
+    source = f"{entry.name}=={entry.version}" if source_kind(entry.source) == "index" else entry.source
+    if fs_args is None:
+        try:
+            fs_args = next((s.fs_args for s in pull_specs(project.micropkg, project.table) if s.source == entry.source), None)
+        except MicropkgError:
+            fs_args = None
+    return PullSpec(source=source, kind=source_kind(source), alias=entry.alias or None,
+                    destination=entry.destination or None, env=entry.env, fs_args=fs_args)
+
+
+def pulled_archive(project: Project, entry: LockEntry, workdir: Path, limits: Limits = DEFAULT_LIMITS,
+                   fs_args: str | None = None) -> Path:
+    """The archive the lock entry records, in ``workdir``: from the cache, else fetched again and
+    verified (a source whose bytes changed is refused: it is not what was pulled)."""
+    from ..sources import fetch
+
+    archive = workdir / "base.tar.gz"
+    if cache.get(project, entry.sha256, archive):
+        return archive
+    label = where("pull", entry.source)
+    fetched_dir = workdir / "refetch"
+    fetched_dir.mkdir()
+    try:
+        fetched = fetch(project, source_spec(project, entry, fs_args), fetched_dir, limits)
+    except SourceError as exc:
+        raise SourceError(f"{exc} (the archive {entry.name} {entry.version} was pulled from, needed as the base of "
+                          "your edits, is not cached in .micropkg/cache either)") from None
+    if fetched.sha256 != entry.sha256:
+        raise SourceError(f"{label}: its sha256 is now {fetched.sha256}, not the {entry.sha256} micropkg.lock records "
+                          f"for {entry.name} {entry.version}; it is not what was pulled, so it cannot be the base of a "
+                          "merge, and nothing was changed (restore the source, or pull with --force)")
+    cache.put(project, fetched.path, fetched.sha256)
+    fetched.path.rename(archive)
+    return archive
+
+
+def pulled_files(project: Project, entry: LockEntry, workdir: Path, limits: Limits = DEFAULT_LIMITS,
+                 fs_args: str | None = None) -> dict[str, bytes]:
+    """Project-relative path -> the bytes the last pull of ``entry`` installed there."""
+    archive = pulled_archive(project, entry, workdir, limits, fs_args)
+    (workdir / "base").mkdir()
+    sdist = extract(archive, workdir / "base", where("pull", entry.source), limits.max_size)
+    return plan_install(project, source_spec(project, entry, fs_args), sdist).files

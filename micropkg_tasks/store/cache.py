@@ -1,0 +1,72 @@
+"""A content-addressed cache of pulled archives, ``.micropkg/cache/<sha256>.tar.gz``: the base of
+a later three-way merge and of ``doit diff``. Written atomically; every read is checked against
+its sha256 (a changed or torn file is removed and reported as a miss), so a cached archive is
+exactly the one the lock records."""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import IO
+
+from ..config.project import Project
+from .files import CHUNK, atomic_write_via, sha256_file
+
+CACHE_DIR = "cache"
+_NAME = re.compile(r"([0-9a-f]{64})\.tar\.gz")
+
+
+def cache_path(project: Project, sha256: str) -> Path:
+    return project.state_dir / CACHE_DIR / f"{sha256}.tar.gz"
+
+
+def put(project: Project, archive: Path, sha256: str) -> None:
+    """Keep ``archive`` (whose sha256 the caller computed) unless it is cached already. The copy
+    is hashed as it is written; a mismatch (the file changed under us) caches nothing."""
+    target = cache_path(project, sha256)
+    if target.is_file():
+        return
+
+    def write(out: IO[bytes]) -> None:
+        digest = hashlib.sha256()
+        with archive.open("rb") as src:
+            for chunk in iter(lambda: src.read(CHUNK), b""):
+                digest.update(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != sha256:
+            raise ValueError("changed while cached")
+
+    with contextlib.suppress(ValueError, OSError):  # a cache is best effort: the pull stands without it
+        atomic_write_via(target, write)
+
+
+def get(project: Project, sha256: str, dest: Path) -> bool:
+    """Copy the cached archive of ``sha256`` to ``dest`` and check the copy; False (and nothing
+    at ``dest``) when it is not cached or does not match its name (then it is removed)."""
+    source = cache_path(project, sha256)
+    try:
+        shutil.copyfile(source, dest)
+    except OSError:
+        return False
+    if sha256_file(dest) == sha256:
+        return True
+    dest.unlink()
+    with contextlib.suppress(OSError):
+        source.unlink()
+    return False
+
+
+def prune(project: Project, keep: set[str]) -> None:
+    """Remove cached archives no lock entry records (called under the project lock)."""
+    try:
+        entries = list(os.scandir(project.state_dir / CACHE_DIR))
+    except OSError:
+        return
+    for entry in entries:
+        match = _NAME.fullmatch(entry.name)
+        if match and match.group(1) not in keep:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
