@@ -17,7 +17,7 @@ from ..sources import fetch
 from ..store import transaction
 from ..store.files import project_lock, sha256_bytes, sha256_file
 from ..store.lock import LockEntry, identity, read_lock, remember, render_lock
-from ..store.tarball import extract
+from ..store.tarball import extract, extract_wheel, is_wheel
 
 MAX_LISTED = 8
 
@@ -47,7 +47,9 @@ def pull(project: Project, spec: PullSpec, force: bool = False, limits: Limits =
     with tempfile.TemporaryDirectory(prefix="micropkg-pull-") as tmp:
         fetched = fetch(project, spec, Path(tmp), limits)
         (Path(tmp) / "x").mkdir()
-        sdist = extract(fetched.path, Path(tmp) / "x", where("pull", spec.source), limits.max_size)
+        wheel = is_wheel(spec.source)
+        sdist = (extract_wheel if wheel else extract)(fetched.path, Path(tmp) / "x", where("pull", spec.source),
+                                                      limits.max_size)
         check_requirements(project, spec, sdist)
         plan = plan_install(project, spec, sdist)
         check_path_lengths(project, spec, plan)
@@ -55,7 +57,9 @@ def pull(project: Project, spec: PullSpec, force: bool = False, limits: Limits =
             recovered = transaction.recover(project)
             if recovered:
                 messages.append(recovered)
-            messages += _install(project, spec, sdist, plan, fetched.sha256, force)
+            messages += _install(project, spec, sdist, plan, fetched.sha256, force, fetched.url)
+    if wheel:
+        messages.append(f"{sdist.name} {sdist.version} came as a wheel: code and parameters only, a wheel has no tests")
     return messages
 
 
@@ -88,7 +92,7 @@ def check_path_lengths(project: Project, spec: PullSpec, plan: InstallPlan) -> N
 
 
 def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, archive_sha: str,
-             force: bool) -> list[str]:
+             force: bool, url: str = "") -> list[str]:
     label = where("pull", spec.source)
     entries = read_lock(project)
     entry = entries.get(plan.module)
@@ -113,7 +117,7 @@ def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, 
         alias=spec.alias or "", destination=spec.destination or "", env=spec.env,
         requirements=tuple(sdist.requirements),
         added=tuple(sorted(set(entry.added if entry else ()) | set(added))),
-        files=dict(decision.owned),
+        files=dict(decision.owned), url=url,
     )
     if entry == new_entry and not changes and not deletes:
         return [f"{plan.module}: {sdist.name} {sdist.version} is already installed and unchanged"]

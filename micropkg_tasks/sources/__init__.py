@@ -23,14 +23,14 @@ def local_path(project: Project, spec: PullSpec) -> Path:
 def fetch(project: Project, spec: PullSpec, workdir: Path, limits: Limits = DEFAULT_LIMITS) -> Fetched:
     """Copy the sdist named by ``spec`` into ``workdir``; check the pinned digest if any."""
     label = where("pull", spec.source)
-    if spec.source.split("?", 1)[0].endswith(".whl"):
-        raise SourceError(f"{label}: a wheel holds no tests or parameters; pull needs the sdist (.tar.gz)")
     deadline = Deadline(limits.timeout, limits.max_size)
     try:
         if spec.kind == "path":
             fetched = _fetch_path(local_path(project, spec), workdir, label, deadline)
         elif spec.kind == "url":
             fetched = _fetch_url(spec.source, load_fs_args(project.root, spec.fs_args, label), workdir, label, deadline)
+        elif spec.index:
+            fetched = _fetch_named(project, spec, workdir, label, deadline)
         else:
             from .index import fetch_from_index
             from .pipconf import index_url
@@ -41,6 +41,28 @@ def fetch(project: Project, spec: PullSpec, workdir: Path, limits: Limits = DEFA
     if spec.sha256 and fetched.sha256 != spec.sha256:
         raise SourceError(f"{label}: sha256 is {fetched.sha256}, the manifest pins {spec.sha256}")
     return fetched
+
+
+def _fetch_named(project: Project, spec: PullSpec, workdir: Path, label: str, deadline: Deadline) -> Fetched:
+    """A requirement resolved on the index its entry (or the project) names, and nowhere else:
+    a PEP 691/503 index over http(s), else the newest matching sdist in a folder or bucket."""
+    from ..config.manifest import registry_kind
+
+    assert spec.index is not None
+    if registry_kind(spec.index) == "index":
+        from .index import fetch_from_index
+
+        return fetch_from_index(spec.source, spec.index, workdir, deadline, label)
+    from .choose import parse_requirement, pick_sdist
+    from .listing import folder_files
+
+    options = load_fs_args(project.root, spec.fs_args, label)
+    chosen = pick_sdist(parse_requirement(spec.source), folder_files(spec.index, project.root, options, label), label)
+    if "://" in chosen.url:
+        fetched = _fetch_url(chosen.url, options, workdir, label, deadline)
+    else:
+        fetched = _fetch_path(Path(chosen.url), workdir, label, deadline)
+    return Fetched(fetched.path, fetched.sha256, chosen.url)
 
 
 def _fetch_path(path: Path, workdir: Path, label: str, deadline: Deadline) -> Fetched:

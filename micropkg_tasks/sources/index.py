@@ -154,7 +154,8 @@ def fetch_from_index(requirement_text: str, index: str, workdir: Path, deadline:
     chosen = pick_sdist(requirement, index_files(requirement.name, index, deadline), label)
     try:
         with _open(chosen.url, deadline) as resp:
-            return copy_stream(resp, workdir / "sdist.tar.gz", chosen.filename, deadline, chosen.sha256)
+            fetched = copy_stream(resp, workdir / "sdist.tar.gz", chosen.filename, deadline, chosen.sha256)
+            return Fetched(fetched.path, fetched.sha256, chosen.url)
     except SourceError:
         raise
     except urllib.error.HTTPError as exc:

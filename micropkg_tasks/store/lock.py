@@ -46,6 +46,7 @@ class LockEntry:
     requirements: tuple[str, ...] = ()  # what the micro-package requires (its PKG-INFO)
     added: tuple[str, ...] = ()  # the lines its pulls appended to requirements.in
     files: dict[str, str] = field(default_factory=dict)  # project-relative path -> sha256
+    url: str = ""  # the archive a requirement resolved to (with ``sha256``); absent in older locks
 
 
 def install_roots(project: Project, module: str, env: str) -> tuple[str, str, str]:
@@ -137,7 +138,7 @@ def _entry(raw: Any, name: str) -> LockEntry:
     if unknown:
         raise LockError(f"{name}: unknown field(s) {', '.join(sorted(unknown))}; delete the lock and pull again with --force")
     values = dict(raw)
-    for key in ("module", "source", "sha256", "name", "version", "alias", "destination", "env"):
+    for key in ("module", "source", "sha256", "name", "version", "alias", "destination", "env", "url"):
         if key in values and not isinstance(values[key], str):
             raise LockError(f"{name}: field {key!r} must be a string")
     for key in ("requirements", "added"):
@@ -154,6 +155,8 @@ def _entry(raw: Any, name: str) -> LockEntry:
         raise LockError(f"{name} has an unexpected layout ({exc}); delete it and pull again with --force") from None
     if not _MODULE.fullmatch(entry.module):
         raise LockError(f"{name}: module {entry.module!r} is not a dotted Python module path")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in entry.url):
+        raise LockError(f"{name}: url of {entry.module!r} has control characters")
     if not _ENV.fullmatch(entry.env):
         raise LockError(f"{name}: env {entry.env!r} of {entry.module!r} is not the name of one folder in conf/")
     bad = next((sha for sha in [entry.sha256, *entry.files.values()] if not _SHA256.fullmatch(sha)), None)
@@ -219,7 +222,8 @@ def render_lock(entries: dict[str, LockEntry]) -> str:
         entry = entries[module]
         files = entry.files
         out.append("[[micropkg]]")
-        for key, value in ((f.name, getattr(entry, f.name)) for f in fields(entry) if f.name != "files"):
+        for key, value in ((f.name, getattr(entry, f.name)) for f in fields(entry)
+                           if f.name != "files" and not (f.name == "url" and not entry.url)):
             if isinstance(value, (list, tuple)):
                 out.append(f"{key} = [{', '.join(q(v) for v in value)}]")
             else:
