@@ -45,7 +45,7 @@ def pull(project: Project, spec: PullSpec, force: bool = False, limits: Limits =
     # Fetching, checking, extracting and planning touch only a temporary folder, so the pulls
     # of a ``doit -n N`` run do them at once; deciding against the lock and applying are serialised.
     with tempfile.TemporaryDirectory(prefix="micropkg-pull-") as tmp:
-        fetched = fetch(project, spec, Path(tmp), limits)
+        fetched = fetch(project, spec, Path(tmp), limits, locked_archive(project, spec))
         (Path(tmp) / "x").mkdir()
         wheel = is_wheel(spec.source)
         sdist = (extract_wheel if wheel else extract)(fetched.path, Path(tmp) / "x", where("pull", spec.source),
@@ -61,6 +61,19 @@ def pull(project: Project, spec: PullSpec, force: bool = False, limits: Limits =
     if wheel:
         messages.append(f"{sdist.name} {sdist.version} came as a wheel: code and parameters only, a wheel has no tests")
     return messages
+
+
+def locked_archive(project: Project, spec: PullSpec) -> tuple[str, str] | None:
+    """The (url, sha256) the lock records for this requirement, while its version still meets
+    it: pulling again reproduces those files (change the requirement to move on)."""
+    if spec.kind != "index":
+        return None
+    from packaging.requirements import Requirement
+
+    entry = installed_by(_lock_entries(project, identity(project.lock_path) or (0, 0, 0)), spec)
+    if entry is None or not entry.url or not Requirement(spec.source).specifier.contains(entry.version, prereleases=True):
+        return None
+    return entry.url, entry.sha256
 
 
 def check_requirements(project: Project, spec: PullSpec, sdist: Sdist) -> None:

@@ -467,6 +467,11 @@ def default_index(micropkg: Mapping[str, Any], table: str = TABLE) -> str | None
     return None if value is None else check_index(value, f"[{table}] index")
 
 
+def index_for(source: str, micropkg: Mapping[str, Any], table: str = TABLE) -> str | None:
+    """The project's default index for an ad hoc requirement source (None for paths and URLs)."""
+    return default_index(micropkg, table) if source_kind(source.strip()) == "index" else None
+
+
 def wheel(micropkg: Mapping[str, Any], table: str = TABLE) -> bool:
     """``[tool.micropkg] wheel``: also build a wheel of every sdist."""
     value = micropkg.get("wheel", False)

@@ -3,7 +3,8 @@ Task creators run on every doit command (list, info, clean...), so they only rea
 pyproject.toml and walk folders; heavy imports happen inside the actions."""
 from .migrate import task_migrate
 from .package import task_package
+from .publish import task_publish
 from .pull import task_pull, task_unpull
 from .state import DOIT_CONFIG
 
-__all__ = ["DOIT_CONFIG", "task_migrate", "task_package", "task_pull", "task_unpull"]
+__all__ = ["DOIT_CONFIG", "task_migrate", "task_package", "task_publish", "task_pull", "task_unpull"]
