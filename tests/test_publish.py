@@ -349,3 +349,19 @@ def test_doit_list_is_offline_and_cheap(acme):
     assert time.monotonic() - start < 5  # an unreachable host: never contacted
     assert f"publish:pipelines.cleaning   upload {SDIST} + {WHEEL} -> https://10.255.255.1/upload/" in out
     assert f"sdist of acme.pipelines.cleaning -> {SDIST} + {WHEEL}" in out
+
+
+def test_without_an_importable_backend_the_wheel_is_built_in_an_isolated_environment(acme, tmp_path):
+    """flit_core's metadata shown as 1.0 here (the sdist asks for >=3.4): build makes an isolated
+    environment and installs the backend from the index, as `python -m build` does; same bytes."""
+    add_manifest(acme, '[tool.micropkg]\nwheel = true\n[tool.micropkg.package]\n"pipelines.cleaning" = {}')
+    doit(acme, "package")
+    wheel = (acme / WHEEL).read_bytes()
+    shadow = tmp_path / "shadow" / "flit_core-1.0.dist-info"
+    shadow.mkdir(parents=True)
+    (shadow / "METADATA").write_text("Metadata-Version: 2.1\nName: flit_core\nVersion: 1.0\n")
+    doit(acme, "forget")
+    env = clean_env(PYTHONPATH=os.pathsep.join([str(shadow.parent), os.environ.get("PYTHONPATH", "")]))
+    out = doit(acme, "package", env=env, timeout=300).stdout
+    assert f"built {WHEEL} (in an isolated environment)" in out
+    assert (acme / WHEEL).read_bytes() == wheel
