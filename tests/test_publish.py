@@ -365,3 +365,30 @@ def test_without_an_importable_backend_the_wheel_is_built_in_an_isolated_environ
     out = doit(acme, "package", env=env, timeout=300).stdout
     assert f"built {WHEEL} (in an isolated environment)" in out
     assert (acme / WHEEL).read_bytes() == wheel
+
+
+def test_publish_to_a_pypirc_repository_by_name(acme, tmp_path):
+    """twine reads the URL and the credentials of a named repository from ~/.pypirc."""
+    home = tmp_path / "home"
+    home.mkdir()
+    with pypiserver(tmp_path / "index", password=True) as url:
+        (home / ".pypirc").write_text(f"[distutils]\nindex-servers = private\n\n[private]\nrepository = {url}/\n"
+                                      f"username = {TWINE['TWINE_USERNAME']}\npassword = {TWINE['TWINE_PASSWORD']}\n")
+        add_manifest(acme, '[tool.micropkg]\npublish = {repository = "private"}\n'
+                           '[tool.micropkg.package]\n"pipelines.cleaning" = {}')
+        assert "-> .pypirc repository 'private'" in doit(acme, "list", "--all", env=clean_env(HOME=str(home))).stdout
+        out = doit(acme, "publish", env=clean_env(HOME=str(home))).stdout
+    assert f"published {SDIST} -> .pypirc repository 'private' (cleaning-0.3.1.tar.gz)" in out
+    assert (tmp_path / "index" / "cleaning-0.3.1.tar.gz").read_bytes() == (acme / SDIST).read_bytes()
+
+
+def test_a_locked_url_is_reused_only_on_the_index_the_entry_names():
+    from micropkg_tasks.sources import locked_url
+
+    bucket = manifest.pull_spec("tidy>=1", index="s3://b/shared/")
+    assert locked_url(bucket, "s3://b/shared/tidy-1.0.tar.gz")
+    assert not locked_url(bucket, "s3://b/other/tidy-1.0.tar.gz")
+    served = manifest.pull_spec("tidy>=1", index="http://127.0.0.1:8080/simple/")
+    assert locked_url(served, "http://127.0.0.1:8080/packages/tidy-1.0.tar.gz")
+    assert not locked_url(served, "https://files.example.org/tidy-1.0.tar.gz")
+    assert not locked_url(manifest.pull_spec("tidy>=1"), "https://pypi.org/packages/tidy-1.0.tar.gz")
