@@ -392,3 +392,29 @@ def test_a_locked_url_is_reused_only_on_the_index_the_entry_names():
     assert locked_url(served, "http://127.0.0.1:8080/packages/tidy-1.0.tar.gz")
     assert not locked_url(served, "https://files.example.org/tidy-1.0.tar.gz")
     assert not locked_url(manifest.pull_spec("tidy>=1"), "https://pypi.org/packages/tidy-1.0.tar.gz")
+
+
+def test_what_a_named_folder_offers_is_all_an_outdated_check_sees(consumer, monkeypatch):
+    """sources.available: the named folder's files only, even when pip's index is set."""
+    from micropkg_tasks import sources
+    from micropkg_tasks.config.project import load_project
+
+    shared = consumer / "shared"
+    shared.mkdir()
+    for version in ["1.0", "1.2"]:
+        make_tar(shared / f"tidy-{version}.tar.gz", sdist_entries("tidy", version))
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple/")  # would fail if asked
+    files = sources.available(load_project(consumer), manifest.pull_spec("tidy>=1", index="shared"))
+    assert [f.filename for f in files] == ["tidy-1.0.tar.gz", "tidy-1.2.tar.gz"]
+
+
+def test_a_lock_url_with_control_characters_is_refused(consumer):
+    from micropkg_tasks.config.project import load_project
+    from micropkg_tasks.errors import LockError
+    from micropkg_tasks.store.lock import parse_lock
+
+    text = ('version = 1\n[[micropkg]]\nmodule = "tidy"\nsource = "tidy"\nsha256 = "' + "0" * 64 + '"\n'
+            'name = "tidy"\nversion = "1.0"\nurl = "http://h/x\\u001b[2J.tar.gz"\n')
+    with pytest.raises(LockError, match="url of 'tidy' has control characters"):
+        parse_lock(text, load_project(consumer))
+    assert parse_lock(text.replace("\\u001b[2J", ""), load_project(consumer))["tidy"].url == "http://h/x.tar.gz"

@@ -10,9 +10,11 @@ from ..config.fs_args import fs_args_path, load_fs_args
 from ..config.manifest import DEFAULT_LIMITS, Limits, PullSpec, registry_kind
 from ..config.project import Project
 from ..errors import SourceError, where
+from .choose import IndexFile, parse_requirement, pick_sdist
 from .download import Deadline, Fetched, copy_stream
+from .listing import folder_files
 
-__all__ = ["Fetched", "fetch", "local_path"]
+__all__ = ["Fetched", "available", "fetch", "local_path", "locked_url"]
 
 
 def local_path(project: Project, spec: PullSpec) -> Path:
@@ -52,6 +54,20 @@ def fetch(project: Project, spec: PullSpec, workdir: Path, limits: Limits = DEFA
     return fetched
 
 
+def available(project: Project, spec: PullSpec, deadline: Deadline | None = None) -> list[IndexFile]:
+    """What a requirement source can resolve to: the files its named index (or the project's)
+    lists, else pip's index's; never another index's. For pulls and for outdated checks."""
+    label = where("pull", spec.source)
+    requirement = parse_requirement(spec.source)
+    if spec.index and registry_kind(spec.index) == "bucket":
+        options = load_fs_args(project.root, spec.fs_args, label)
+        return folder_files(spec.index, project.root, options, label)
+    from .index import index_files
+    from .pipconf import index_url
+
+    return index_files(requirement.name, spec.index or index_url(), deadline)
+
+
 def _fetch_named(project: Project, spec: PullSpec, workdir: Path, label: str, deadline: Deadline) -> Fetched:
     """A requirement resolved on the index its entry (or the project) names, and nowhere else:
     a PEP 691/503 index over http(s), else the newest matching sdist in a folder or bucket."""
@@ -60,13 +76,9 @@ def _fetch_named(project: Project, spec: PullSpec, workdir: Path, label: str, de
         from .index import fetch_from_index
 
         return fetch_from_index(spec.source, spec.index, workdir, deadline, label)
-    from .choose import parse_requirement, pick_sdist
-    from .listing import folder_files
-
-    options = load_fs_args(project.root, spec.fs_args, label)
-    chosen = pick_sdist(parse_requirement(spec.source), folder_files(spec.index, project.root, options, label), label)
+    chosen = pick_sdist(parse_requirement(spec.source), available(project, spec, deadline), label)
     url = f"{spec.index.rstrip('/')}/{chosen.filename}"  # as the project spells it: the lock stays portable
-    return _fetch_archive(project, url, options, workdir, label, deadline)
+    return _fetch_archive(project, url, load_fs_args(project.root, spec.fs_args, label), workdir, label, deadline)
 
 
 def _fetch_archive(project: Project, url: str, options: dict[str, Any], workdir: Path, label: str,
