@@ -142,3 +142,22 @@ def test_rename_and_back_is_identity():
     once = rename_module(source, "acme.pipelines.cleaning", "tidy_alias")
     back = rename_module(once, "tidy_alias", "acme.pipelines.cleaning")
     assert back == source.replace("from acme.pipelines import cleaning as cl", "import acme.pipelines.cleaning as cl")
+
+
+def test_rename_reaches_imports_nested_in_every_kind_of_statement():
+    source = (
+        "def f():\n    import acme.x.y\n    return acme.x.y.z\n"
+        "class C:\n    from acme.x import y\n"
+        "try:\n    from acme.x.y import a\nexcept ImportError:\n    from acme.x.y import b\nelse:\n    pass\n"
+        "finally:\n    import acme.x as ax\n"
+        "with open('f') as fh:\n    from acme.x import y as yy\n"
+        "for _ in []:\n    pass\nelse:\n    from acme.x.y import c\n"
+        "match 1:\n    case 1:\n        from acme.x.y import d\n"
+        "def g():\n    return 'acme.x.y.h'\n"
+    )
+    renamed = rename_module(source, "acme.x.y", "tidy")
+    assert "acme.x.y" not in renamed
+    assert "import tidy\n    return tidy.z" in renamed and "import tidy\n" in renamed
+    assert "from tidy import a" in renamed and "from tidy import b" in renamed and "from tidy import c" in renamed
+    assert "from tidy import d" in renamed and "return 'tidy.h'" in renamed
+    assert "import acme.x as ax" in renamed  # the parent module is not the renamed one

@@ -15,7 +15,7 @@ from micropkg_tasks.config.project import load_project
 from micropkg_tasks.core.collect import collect
 from micropkg_tasks.core.layout import walk_files
 from micropkg_tasks.core.requirements import append_block, existing_keys, new_requirements, requirement_key
-from micropkg_tasks.core.rewrite import rename_module
+from micropkg_tasks.core.rewrite import rename_module, rename_module_parsed
 from micropkg_tasks.core.sdist import plan_sdist
 from micropkg_tasks.store.tarball import write_tar_gz
 
@@ -66,6 +66,30 @@ def test_aliasing_and_back_gives_the_original_text(old_parts, alias, templates, 
         return
     source = "\n".join(templates).format(old=old, sub=sub, x=x, y=y, other=other) + "\n"
     assert rename_module(rename_module(source, old, alias), alias, old) == source
+
+
+FAST_PATH_STATEMENTS = STATEMENTS + [
+    "from {old} import {x}", "from {old}.{sub} import {x} as {y}", "    from {old} import {x}",
+    "if {x}:\n    from {old}.{sub} import {y}\nelse:\n    {y} = None", "\tfrom {old} import ({x}, {y})",
+    "# from {old} import {x}", "text = 'from {old} import {x}'", "def {x}():\n    return \"from {old}\"",
+    "from {old}.{old_leaf} import {x}", "{old_leaf} = 1", "from {other} import {old_leaf}",
+    "doc = \"\"\"\nfrom {old} import {x}\n\"\"\"", "from {old} \\\n    import {x}",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(ident, min_size=1, max_size=3), ident, st.lists(st.sampled_from(FAST_PATH_STATEMENTS), min_size=1, max_size=8),
+       ident, ident, ident, ident)
+def test_the_rename_without_parsing_gives_what_the_parser_gives(old_parts, new, templates, sub, x, y, other):
+    """A file whose only mentions are ``from old import`` lines is renamed without the parser;
+    on any valid source, with or without other mentions, the result is the parser's."""
+    old = ".".join(old_parts)
+    source = "\n".join(templates).format(old=old, old_leaf=old_parts[-1], sub=sub, x=x, y=y, other=other) + "\n"
+    try:
+        expected = rename_module_parsed(source, old, new)
+    except SyntaxError:
+        return  # not Python (an identifier drew a keyword): the parser refuses it anyway
+    assert rename_module(source, old, new) == expected
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

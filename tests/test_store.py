@@ -15,6 +15,7 @@ from conftest import add_manifest, clean_env, doit, make_tar, sdist_entries, sna
 from micropkg_tasks.config.project import load_project
 from micropkg_tasks.core.install import Decision, decide
 from micropkg_tasks.errors import ApplyError, LockError
+from micropkg_tasks.store import state as store_state
 from micropkg_tasks.store import transaction
 from micropkg_tasks.store.lock import (
     LOCK_VERSION,
@@ -174,7 +175,7 @@ def test_apply_then_recover_is_a_no_op(consumer):
                       ["conf/base/old.yml"])
     after = snapshot(consumer)
     assert after["src/consumer/tidy/deep/a.py"] == b"A = 1\n" and "conf/base/old.yml" not in after
-    assert not transaction.pending(project.state_dir)
+    assert not store_state.pending(project.state_dir)
     assert transaction.recover(project) is None
     assert snapshot(consumer) == after
 
@@ -186,7 +187,7 @@ def test_an_apply_that_fails_half_way_is_rolled_back_in_one_line(consumer):
     with pytest.raises(ApplyError, match=r"could not apply the pull: .*; the project was left as it was") as err:
         transaction.apply(project, {"conf/base/x.yml": b"x\n", "src/consumer/tidy/a.py": b"A\n"}, [])
     assert "\n" not in str(err.value)
-    assert snapshot(consumer) == before and not transaction.pending(project.state_dir)
+    assert snapshot(consumer) == before and not store_state.pending(project.state_dir)
 
 
 APPLY = """import sys
@@ -211,7 +212,7 @@ def test_a_journal_left_prepared_rolls_back_and_a_committed_one_is_finished(cons
         if proc.returncode == 0:
             break
         assert proc.returncode == -9, proc.stderr
-        assert transaction.pending(project.state_dir)
+        assert store_state.pending(project.state_dir)
         message = transaction.recover(project)
         state = snapshot(consumer)
         if message and message.startswith("rolled back"):
@@ -222,7 +223,7 @@ def test_a_journal_left_prepared_rolls_back_and_a_committed_one_is_finished(cons
                                       "src/consumer/tidy/a.py": b"A = 2\n", "conf/base/p.yml": b"p: 2\n",
                                       "micropkg.lock": b"# v2\n"})
         outcomes.append(message)
-        assert not transaction.pending(project.state_dir)
+        assert not store_state.pending(project.state_dir)
         if state != before:  # undo a completed run for the next point
             for rel, data in before.items():
                 (consumer / rel).write_bytes(data)

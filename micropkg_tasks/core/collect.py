@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from ..config.manifest import PackageSpec
-from ..config.project import Project
+from ..config.project import CONF_DIR, Project
 from ..errors import PackageError, one_line
 from ..errors import where as entry
 from .layout import (
@@ -143,45 +143,54 @@ def _file_in_the_way(root: Path, destination: str) -> str | None:
     return None if path.is_dir() else path.relative_to(root).as_posix()
 
 
+@cache
+def _prefixes(project: Project) -> tuple[str, str]:
+    """The project package's and the tests root's project-relative POSIX paths, computed once
+    per project: collect joins strings from here (no pathlib per file, no stat per call)."""
+    return project.rel(project.package_dir), project.rel(project.tests_root())
+
+
 def collect(project: Project, spec: PackageSpec) -> MicroPackage:
     """Resolve ``spec`` in ``project``: the files, the version and the tarball to write."""
     where = entry("package", spec.module_path)
     module_parts = spec.module_path.split(".")
-    folder = project.package_dir.joinpath(*module_parts)
+    package_prefix, tests_root = _prefixes(project)
+    module_rel = "/".join(module_parts)
+    code_prefix = f"{package_prefix}/{module_rel}"
+    folder = project.root / code_prefix
     _refuse_linked_folder(project, folder, where)
     if not folder.is_dir():
         if folder.with_suffix(".py").is_file():
-            raise PackageError(f"{where}: {project.rel(folder)}.py is a file, not a package folder; "
+            raise PackageError(f"{where}: {code_prefix}.py is a file, not a package folder; "
                                "give the module path of a package folder")
         from .suggest import did_you_mean, module_paths
 
         hint = did_you_mean(spec.module_path, module_paths(project.package_dir))
-        raise PackageError(f"{where}: {project.rel(folder)} not found{hint}")
+        raise PackageError(f"{where}: {code_prefix} not found{hint}")
     code, special = _walk(project, folder, where)
     _refuse_special(project, folder, special, where)
     if not code:
-        raise PackageError(f"{where}: {project.rel(folder)} is an empty folder")
+        raise PackageError(f"{where}: {code_prefix} is an empty folder")
     if "__init__.py" not in code:
-        raise PackageError(f"{where}: {project.rel(folder)} has no __init__.py, so it is not a Python package")
+        raise PackageError(f"{where}: {code_prefix} has no __init__.py, so it is not a Python package")
 
-    init = folder / "__init__.py"
-    version = _read_version(project, init, where)
-    version_file = init
+    version_file = f"{code_prefix}/__init__.py"
+    version = _read_version(project, folder / "__init__.py", where)
     if version is None:
-        version_file = project.package_dir / "__init__.py"
-        version = _read_version(project, version_file, where)
+        version_file = f"{package_prefix}/__init__.py"
+        version = _read_version(project, project.root / version_file, where)
     if version is None:
         raise PackageError(
-            f"{where}: no __version__ in {project.rel(init)} nor in {project.rel(version_file)}; add __version__ = \"0.1\""
+            f"{where}: no __version__ in {code_prefix}/__init__.py nor in {version_file}; add __version__ = \"0.1\""
         )
-    version = normalise_version(version, project.rel(version_file))
+    version = normalise_version(version, version_file)
 
-    conf_env = project.conf_dir / spec.env
+    conf_prefix = f"{CONF_DIR}/{spec.env}"  # paths are joined as strings: one parse per folder, not per file
+    conf_env = project.root / conf_prefix
     if spec.env != "base" and not conf_env.is_dir():
-        raise PackageError(f"{where}: env {spec.env!r} has no folder {project.rel(conf_env)}")
+        raise PackageError(f"{where}: env {spec.env!r} has no folder {conf_prefix}")
     _refuse_linked_folder(project, conf_env, where)
     leaf = module_parts[-1]
-    conf_prefix = project.rel(conf_env)  # paths are joined as strings: one parse per folder, not per file
     try:
         conf = _conf_index(conf_env)
     except OSError as exc:
@@ -190,15 +199,14 @@ def collect(project: Project, spec: PackageSpec) -> MicroPackage:
     _refuse_special(project, conf_env, conf.everyone + conf.special.get(leaf, ()), where)
     config = [(f"{conf_prefix}/{rel}", rename_config(rel, leaf, spec.alias))
               for rel in conf.files.get(leaf, ())]
-    tests_dir = project.tests_root().joinpath(*module_parts)
+    tests_prefix = f"{tests_root}/{module_rel}"
+    tests_dir = project.root / tests_prefix
     _refuse_linked_folder(project, tests_dir, where)
-    tests_prefix = project.rel(tests_dir)
     tests_files, special = _walk(project, tests_dir, where)
     _refuse_special(project, tests_dir, special, where)
     tests = [(f"{tests_prefix}/{rel}", rel) for rel in tests_files]
 
     name = spec.name
-    code_prefix = project.rel(folder)
     destination = spec.destination or DEFAULT_DESTINATION
     _check_destination(project.root, destination, where)
     return MicroPackage(
@@ -208,6 +216,6 @@ def collect(project: Project, spec: PackageSpec) -> MicroPackage:
         code=tuple((f"{code_prefix}/{rel}", rel) for rel in code),
         config=tuple(config),
         tests=tuple(tests),
-        version_file=project.rel(version_file),
+        version_file=version_file,
         target=f"{destination}/{sdist_root(name, version)}.tar.gz",
     )

@@ -36,7 +36,12 @@ def read_version(init_file: Path) -> str | None:
     return None
 
 
+_CANONICAL = re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*")
+
+
 def normalise_version(version: str, where: str) -> str:
+    if _CANONICAL.fullmatch(version):  # already PEP 440's normal form: no need to import packaging
+        return version
     from packaging.version import InvalidVersion, Version
 
     try:

@@ -37,7 +37,7 @@ def fetch(project: Project, spec: PullSpec, workdir: Path, limits: Limits = DEFA
                 raise SourceError(f"{label}: {locked[0]} has sha256 {fetched.sha256}, not the {locked[1]} that "
                                   f"{project.lock_path.name} records; the archive was replaced on the index, nothing was changed")
         elif spec.kind == "path":
-            fetched = _fetch_path(local_path(project, spec), workdir, label, deadline)
+            fetched = _fetch_path(project, local_path(project, spec), workdir, label, deadline)
         elif spec.kind == "url":
             fetched = _fetch_url(spec.source, load_fs_args(project.root, spec.fs_args, label), workdir, label, deadline)
         elif spec.index:
@@ -91,7 +91,7 @@ def _fetch_archive(project: Project, url: str, options: dict[str, Any], workdir:
     elif "://" in url:
         fetched = _fetch_url(url, options, workdir, label, deadline)
     else:
-        fetched = _fetch_path(fs_args_path(project.root, url), workdir, label, deadline)
+        fetched = _fetch_path(project, fs_args_path(project.root, url), workdir, label, deadline)
     return Fetched(fetched.path, fetched.sha256, url)
 
 
@@ -109,16 +109,17 @@ def locked_url(spec: PullSpec, url: str) -> bool:
     return url.rsplit("/", 1)[0].rstrip("/") == spec.index.rstrip("/")
 
 
-def _fetch_path(path: Path, workdir: Path, label: str, deadline: Deadline) -> Fetched:
+def _fetch_path(project: Project, path: Path, workdir: Path, label: str, deadline: Deadline) -> Fetched:
+    shown = project.shown(path)
     try:
         with path.open("rb") as fh:
             return copy_stream(fh, workdir / "sdist.tar.gz", label, deadline)
     except FileNotFoundError:
-        raise SourceError(f"{label}: sdist {path} not found") from None
+        raise SourceError(f"{label}: sdist {shown} not found") from None
     except IsADirectoryError:
-        raise SourceError(f"{label}: {path} is a folder, not an sdist") from None
+        raise SourceError(f"{label}: {shown} is a folder, not an sdist") from None
     except PermissionError:
-        raise SourceError(f"{label}: sdist {path} cannot be read (permission denied)") from None
+        raise SourceError(f"{label}: sdist {shown} cannot be read (permission denied)") from None
 
 
 def _fetch_url(url: str, storage_options: dict[str, Any], workdir: Path, label: str, deadline: Deadline) -> Fetched:

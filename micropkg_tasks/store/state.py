@@ -11,6 +11,15 @@ from pathlib import Path
 
 from ..config.project import Project
 
+#: The journal of an unfinished transaction, and the staging folders of transactions.
+JOURNAL = "journal.json"
+TX_PREFIX = "tx-"
+
+
+def pending(state: Path) -> bool:
+    """Whether an interrupted transaction (a journal or staged files) is waiting in ``state``."""
+    return (state / JOURNAL).exists() or (state.is_dir() and any(state.glob(f"{TX_PREFIX}*")))
+
 
 def prepare(db: Path) -> None:
     """Make the folder of doit's database (git-ignoring itself) and set aside a corrupt one."""
@@ -39,10 +48,8 @@ def set_aside_if_corrupt(db: Path) -> None:
 
 def recover_if_interrupted(project: Project) -> str | None:
     """Finish or roll back a pull a crash interrupted (cheap when there is none)."""
-    from .transaction import pending
-
     if not pending(project.state_dir):
-        return None
+        return None  # the common case, without importing the transaction machinery
     from .files import project_lock
     from .transaction import recover
 

@@ -23,8 +23,8 @@ from typing import Any
 from ..config.project import Project
 from ..errors import ApplyError
 from .files import atomic_write_bytes
+from .state import JOURNAL, TX_PREFIX
 
-JOURNAL = "journal.json"
 #: Test-only fault injection, read once: SIGKILL at the N-th point between two file operations
 #: of an apply, or meet a full disk there. Never set these outside the test suite.
 _KILL_AT = int(os.environ.get("_MICROPKG_TEST_KILL_AT", "0") or 0)
@@ -107,7 +107,7 @@ def _apply(project: Project, writes: dict[str, bytes], deletes: list[str]) -> No
     _step = _Points()
     state = project.state_dir
     state.mkdir(parents=True, exist_ok=True)
-    tx = state / f"tx-{uuid.uuid4().hex}"
+    tx = state / f"{TX_PREFIX}{uuid.uuid4().hex}"
     (tx / "new").mkdir(parents=True)
     (tx / "old").mkdir()
     ops: list[dict[str, Any]] = []
@@ -167,10 +167,6 @@ def _prune_empty(project: Project, folder: Path) -> None:
         folder = folder.parent
 
 
-def pending(state: Path) -> bool:
-    """Whether an interrupted transaction (a journal or staged files) is waiting in ``state``."""
-    return (state / JOURNAL).exists() or (state.is_dir() and any(state.glob("tx-*")))
-
 
 def recover(project: Project) -> str | None:
     """Finish or roll back a transaction a crash interrupted; say which, None if none was.
@@ -191,7 +187,7 @@ def _recover(project: Project) -> str | None:
     try:
         journal = json.loads(path.read_text())
     except FileNotFoundError:
-        for stray in project.state_dir.glob("tx-*"):  # staged before any journal: nothing was applied
+        for stray in project.state_dir.glob(f"{TX_PREFIX}*"):  # staged before any journal: nothing was applied
             shutil.rmtree(stray, ignore_errors=True)
         return None
     except ValueError:  # torn journal: it was never complete, so no rename had happened
