@@ -39,6 +39,10 @@ class ApplyError(MicropkgError):
     """Applying file changes (or rolling them back) failed on the file system."""
 
 
+class PublishError(MicropkgError):
+    """An upload is refused (a published version with other bytes) or fails; nothing was replaced."""
+
+
 class CompileError(MicropkgError):
     """pip-compile (or the configured compiler) failed."""
 

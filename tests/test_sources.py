@@ -136,10 +136,16 @@ def test_sha256_pin(consumer, tmp_path):
         sources.fetch(project, pull_spec(str(CLEANING), sha256="0" * 64), tmp_path)
 
 
-def test_a_wheel_is_refused_with_the_reason(consumer, tmp_path):
+def test_a_wheel_that_is_not_ours_is_refused_with_the_reason(consumer, tmp_path):
+    """Wheels are fetched like sdists; only ours unpack (tests/test_publish.py has the cases)."""
+    from micropkg_tasks.errors import ArchiveError
+    from micropkg_tasks.store.tarball import extract_wheel
+
     (consumer / "tidy-1.0-py3-none-any.whl").write_bytes(b"PK")
-    with pytest.raises(SourceError, match="pull needs the sdist"):
-        sources.fetch(load_project(consumer), pull_spec("tidy-1.0-py3-none-any.whl"), tmp_path)
+    fetched = sources.fetch(load_project(consumer), pull_spec("tidy-1.0-py3-none-any.whl"), tmp_path)
+    (tmp_path / "x").mkdir()
+    with pytest.raises(ArchiveError, match="not a readable wheel"):
+        extract_wheel(fetched.path, tmp_path / "x", "pull 'tidy-1.0-py3-none-any.whl'")
 
 
 def test_missing_local_file(consumer, tmp_path):

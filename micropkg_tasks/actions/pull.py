@@ -18,7 +18,7 @@ from ..sources import fetch
 from ..store import cache, transaction
 from ..store.files import project_lock, sha256_bytes, sha256_file
 from ..store.lock import LockEntry, identity, read_lock, remember, render_lock
-from ..store.tarball import extract
+from ..store.tarball import extract, extract_wheel, is_wheel
 
 MAX_LISTED = 8
 
@@ -48,9 +48,11 @@ def pull(project: Project, spec: PullSpec, force: bool = False, limits: Limits =
     # Fetching, checking, extracting and planning touch only a temporary folder, so the pulls
     # of a ``doit -n N`` run do them at once; deciding against the lock and applying are serialised.
     with tempfile.TemporaryDirectory(prefix="micropkg-pull-") as tmp:
-        fetched = fetch(project, spec, Path(tmp), limits)
+        fetched = fetch(project, spec, Path(tmp), limits, locked_archive(project, spec))
         (Path(tmp) / "x").mkdir()
-        sdist = extract(fetched.path, Path(tmp) / "x", where("pull", spec.source), limits.max_size)
+        wheel = is_wheel(spec.source)
+        sdist = (extract_wheel if wheel else extract)(fetched.path, Path(tmp) / "x", where("pull", spec.source),
+                                                      limits.max_size)
         check_requirements(project, spec, sdist)
         plan = plan_install(project, spec, sdist)
         check_path_lengths(project, spec, plan)
@@ -58,9 +60,24 @@ def pull(project: Project, spec: PullSpec, force: bool = False, limits: Limits =
             recovered = transaction.recover(project)
             if recovered:
                 messages.append(recovered)
-            messages += _install(project, spec, sdist, plan, fetched.sha256, force, merge)
+            messages += _install(project, spec, sdist, plan, fetched.sha256, force, merge, fetched.url)
             keep_archive(project, fetched.path, fetched.sha256)
+    if wheel:
+        messages.append(f"{sdist.name} {sdist.version} came as a wheel: code and parameters only, a wheel has no tests")
     return messages
+
+
+def locked_archive(project: Project, spec: PullSpec) -> tuple[str, str] | None:
+    """The (url, sha256) the lock records for this requirement, while its version still meets
+    it: pulling again reproduces those files (change the requirement to move on)."""
+    if spec.kind != "index":
+        return None
+    from packaging.requirements import Requirement
+
+    entry = installed_by(_lock_entries(project, identity(project.lock_path) or (0, 0, 0)), spec)
+    if entry is None or not entry.url or not Requirement(spec.source).specifier.contains(entry.version, prereleases=True):
+        return None
+    return entry.url, entry.sha256
 
 
 def check_requirements(project: Project, spec: PullSpec, sdist: Sdist) -> None:
@@ -98,7 +115,7 @@ def keep_archive(project: Project, archive: Path, sha256: str) -> None:
 
 
 def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, archive_sha: str,
-             force: bool, merge: str = "") -> list[str]:
+             force: bool, merge: str = "", url: str = "") -> list[str]:
     label = where("pull", spec.source)
     entries = read_lock(project)
     entry = entries.get(plan.module)
@@ -127,7 +144,7 @@ def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, 
         alias=spec.alias or "", destination=spec.destination or "", env=spec.env,
         requirements=tuple(sdist.requirements),
         added=tuple(sorted(set(entry.added if entry else ()) | set(added))),
-        files=dict(decision.owned), conflicted=upgrade.conflicted,
+        files=dict(decision.owned), conflicted=upgrade.conflicted, url=url,
     )
     if entry == new_entry and not changes and not deletes:
         return [f"{plan.module}: {sdist.name} {sdist.version} is already installed and unchanged"]

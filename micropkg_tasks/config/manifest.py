@@ -20,7 +20,7 @@ from .project import TABLE
 
 MODULE_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")  # used with fullmatch: "$" passes "x\n"
 PACKAGE_OPTIONS = ("alias", "destination", "env")
-PULL_OPTIONS = ("alias", "destination", "env", "fs_args", "sha256")
+PULL_OPTIONS = ("alias", "destination", "env", "fs_args", "sha256", "index")
 SHA256 = re.compile(r"[0-9a-f]{64}")
 ENV = re.compile(r"\w[\w.-]*")
 #: The longest file name most file systems take, in bytes.
@@ -59,6 +59,7 @@ class PullSpec:
     env: str = "base"
     fs_args: str | None = None
     sha256: str | None = None
+    index: str | None = None  # where a requirement is resolved: a bucket/folder or a simple index, nothing else
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -71,7 +72,7 @@ def source_kind(source: str) -> str:
         return "url"
     if re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@", source):
         return "index"  # a direct reference ``name @ url``: refused as a requirement source
-    if source.endswith(SDIST_SUFFIXES) or "/" in source or source.startswith(("~", ".")):
+    if source.endswith((*SDIST_SUFFIXES, ".whl")) or "/" in source or source.startswith(("~", ".")):
         return "path"
     return "index"
 
@@ -209,7 +210,7 @@ def package_spec(module_path: str, *, alias: Any = None, destination: Any = None
 
 
 def pull_spec(source: str, *, alias: Any = None, destination: Any = None, env: Any = None, fs_args: Any = None,
-              sha256: Any = None, where: str | None = None) -> PullSpec:
+              sha256: Any = None, index: Any = None, where: str | None = None) -> PullSpec:
     where = where or entry("pull", one_line(source, 80) if isinstance(source, str) else shown(source))
     if not isinstance(source, str) or not source.strip():
         raise ManifestError(f"{where}: the source must be a path, a URL or a requirement")
@@ -224,6 +225,11 @@ def pull_spec(source: str, *, alias: Any = None, destination: Any = None, env: A
         requirement_source(source, where)
     elif kind == "path":
         _check_lengths(source.split("/"), where, "the source path")
+    if index is not None:
+        if kind != "index":
+            raise ManifestError(f"{where}: index names where a requirement such as 'name>=1.0' is resolved; "
+                                "this source is a path or URL already")
+        index = check_index(index, where)
     return PullSpec(
         source=source,
         kind=kind,
@@ -232,6 +238,7 @@ def pull_spec(source: str, *, alias: Any = None, destination: Any = None, env: A
         env=check_env(env, where) if env else "base",
         fs_args=check_fs_args(fs_args, where) if fs_args else None,
         sha256=sha256,
+        index=index,
     )
 
 
@@ -249,9 +256,13 @@ def package_specs(micropkg: Mapping[str, Any], table: str = TABLE) -> list[Packa
 def pull_specs(micropkg: Mapping[str, Any], table: str = TABLE) -> list[PullSpec]:
     """Every entry of ``[tool.micropkg.pull]``, in file order."""
     specs = []
+    default = default_index(micropkg, table)
     for key, value in _section(micropkg, table, "pull").items():
         where = f"[{table}.pull] {shown(key)}"
-        specs.append(pull_spec(key, where=where, **_options(key, value, PULL_OPTIONS, where)))
+        opts = _options(key, value, PULL_OPTIONS, where)
+        if default and source_kind(key) == "index" and not opts.get("index"):
+            opts["index"] = default
+        specs.append(pull_spec(key, where=where, **opts))
     return specs
 
 
@@ -369,3 +380,101 @@ def download_timeout(micropkg: Mapping[str, Any], table: str = TABLE) -> float:
         raise ManifestError(f"[{table}] timeout must be a positive number of seconds (default "
                             f"{DEFAULT_TIMEOUT:g}), not {shown(value)}")
     return float(value)
+
+
+# -- registries: where micro-packages are published and resolved by name ----------------------
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def registry_kind(url: str) -> str:
+    """``index`` for an http(s) package index, ``bucket`` for any other fsspec folder URL or a
+    local folder: the one place that tells them apart, from the spelling alone."""
+    match = _SCHEME.match(url)
+    return "index" if match and match[1].lower() in ("http", "https") else "bucket"
+
+
+def check_index(value: Any, where: str) -> str:
+    """An index a requirement is resolved on: a PEP 691/503 ``https://host/simple/`` or a folder
+    of sdists (``s3://bucket/micropkgs/``, ``file://...``, a local path)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ManifestError(f"{where}: index must be a URL such as \"https://host/simple/\" or \"s3://bucket/micropkgs/\"")
+    _check_text(value, where, "index")
+    return value.strip()
+
+
+@dataclass(frozen=True)
+class Publish:
+    """Where ``doit publish`` uploads: an fsspec folder (``kind == "bucket"``, with optional
+    fs-args) or a package index (``"index"``: twine uploads to ``url``, or to the ``.pypirc``
+    ``repository`` by name; ``simple`` is the index's PEP 691/503 page root, read to see what is
+    already there)."""
+
+    url: str
+    kind: str
+    fs_args: str | None = None
+    repository: str | None = None
+    simple: str | None = None
+
+    @property
+    def shown(self) -> str:
+        return self.url or f".pypirc repository {self.repository!r}"
+
+
+PUBLISH_OPTIONS = ("url", "fs_args", "repository", "simple")
+
+
+def publish_destination(value: Any, table: str = TABLE, where: str | None = None) -> Publish | None:
+    """``[tool.micropkg] publish``: a URL or folder, or ``{url = ..., fs-args = ..., simple = ...}``
+    or ``{repository = "<.pypirc name>", simple = ...}``; None when absent."""
+    where = where or f"[{table}] publish"
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        value = {"url": value}
+    if not isinstance(value, Mapping):
+        raise ManifestError(f"{where} must be a URL or folder such as \"s3://bucket/micropkgs/\", or a table "
+                            "{url = ..., fs-args = ...}")
+    opts = {k.replace("-", "_"): v for k, v in value.items()}
+    for key, val in opts.items():
+        if key not in PUBLISH_OPTIONS:
+            raise ManifestError(f"{where}: unknown option {shown(key)}; valid options: url, fs-args, repository, simple")
+        if not isinstance(val, str) or not val.strip():
+            raise ManifestError(f"{where}: {key.replace('_', '-')} must be a non-empty string")
+        _check_text(val, where, key.replace("_", "-"))
+    url, repository = opts.get("url", "").strip(), opts.get("repository")
+    if bool(url) == bool(repository):
+        raise ManifestError(f"{where}: give either url (a folder, bucket or index upload URL) or repository "
+                            "(a .pypirc section), not both or neither")
+    kind = "index" if repository else registry_kind(url)
+    if kind == "bucket" and (repository or opts.get("simple")):
+        raise ManifestError(f"{where}: simple applies to a package index, not to the folder {shown(url)}")
+    if kind == "index" and opts.get("fs_args"):
+        raise ManifestError(f"{where}: fs-args applies to folders and buckets; twine reads an index's credentials "
+                            "from TWINE_USERNAME/TWINE_PASSWORD, keyring or .pypirc")
+    fs_args = check_fs_args(opts["fs_args"], where) if opts.get("fs_args") else None
+    return Publish(url=url, kind=kind, fs_args=fs_args, repository=repository, simple=opts.get("simple"))
+
+
+def publish(micropkg: Mapping[str, Any], table: str = TABLE) -> Publish | None:
+    return publish_destination(micropkg.get("publish"), table)
+
+
+def default_index(micropkg: Mapping[str, Any], table: str = TABLE) -> str | None:
+    """``[tool.micropkg] index``: where every requirement source is resolved unless its entry
+    names another; None: pip's configured index, as before."""
+    value = micropkg.get("index")
+    return None if value is None else check_index(value, f"[{table}] index")
+
+
+def index_for(source: str, micropkg: Mapping[str, Any], table: str = TABLE) -> str | None:
+    """The project's default index for an ad hoc requirement source (None for paths and URLs)."""
+    return default_index(micropkg, table) if source_kind(source.strip()) == "index" else None
+
+
+def wheel(micropkg: Mapping[str, Any], table: str = TABLE) -> bool:
+    """``[tool.micropkg] wheel``: also build a wheel of every sdist."""
+    value = micropkg.get("wheel", False)
+    if not isinstance(value, bool):
+        raise ManifestError(f"[{table}] wheel must be true or false, not {shown(value)}")
+    return value

@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from ..config.fs_args import fs_args_path, load_fs_args
-from ..config.manifest import DEFAULT_LIMITS, Limits, PullSpec
+from ..config.manifest import DEFAULT_LIMITS, Limits, PullSpec, registry_kind
 from ..config.project import Project
 from ..errors import SourceError, where
+from .choose import IndexFile, parse_requirement, pick_sdist
 from .download import Deadline, Fetched, copy_stream
+from .listing import folder_files
 
-__all__ = ["Fetched", "fetch", "local_path"]
+__all__ = ["Fetched", "available", "fetch", "local_path", "locked_url"]
 
 
 def local_path(project: Project, spec: PullSpec) -> Path:
@@ -20,17 +22,26 @@ def local_path(project: Project, spec: PullSpec) -> Path:
     return fs_args_path(project.root, spec.source)
 
 
-def fetch(project: Project, spec: PullSpec, workdir: Path, limits: Limits = DEFAULT_LIMITS) -> Fetched:
-    """Copy the sdist named by ``spec`` into ``workdir``; check the pinned digest if any."""
+def fetch(project: Project, spec: PullSpec, workdir: Path, limits: Limits = DEFAULT_LIMITS,
+          locked: tuple[str, str] | None = None) -> Fetched:
+    """Copy the sdist named by ``spec`` into ``workdir``; check the pinned digest if any.
+    ``locked``: the (url, sha256) the lock recorded for this requirement, fetched again instead of
+    resolving anew, so the same lock gives the same files (a changed archive is refused)."""
     label = where("pull", spec.source)
-    if spec.source.split("?", 1)[0].endswith(".whl"):
-        raise SourceError(f"{label}: a wheel holds no tests or parameters; pull needs the sdist (.tar.gz)")
     deadline = Deadline(limits.timeout, limits.max_size)
     try:
-        if spec.kind == "path":
+        if locked and spec.kind == "index" and locked_url(spec, locked[0]):
+            fetched = _fetch_archive(project, locked[0], load_fs_args(project.root, spec.fs_args, label), workdir,
+                                     label, deadline)
+            if fetched.sha256 != locked[1]:
+                raise SourceError(f"{label}: {locked[0]} has sha256 {fetched.sha256}, not the {locked[1]} that "
+                                  f"{project.lock_path.name} records; the archive was replaced on the index, nothing was changed")
+        elif spec.kind == "path":
             fetched = _fetch_path(project, local_path(project, spec), workdir, label, deadline)
         elif spec.kind == "url":
             fetched = _fetch_url(spec.source, load_fs_args(project.root, spec.fs_args, label), workdir, label, deadline)
+        elif spec.index:
+            fetched = _fetch_named(project, spec, workdir, label, deadline)
         else:
             from .index import fetch_from_index
             from .pipconf import index_url
@@ -41,6 +52,61 @@ def fetch(project: Project, spec: PullSpec, workdir: Path, limits: Limits = DEFA
     if spec.sha256 and fetched.sha256 != spec.sha256:
         raise SourceError(f"{label}: sha256 is {fetched.sha256}, the manifest pins {spec.sha256}")
     return fetched
+
+
+def available(project: Project, spec: PullSpec, deadline: Deadline | None = None) -> list[IndexFile]:
+    """What a requirement source can resolve to: the files its named index (or the project's)
+    lists, else pip's index's; never another index's. For pulls and for outdated checks."""
+    label = where("pull", spec.source)
+    requirement = parse_requirement(spec.source)
+    if spec.index and registry_kind(spec.index) == "bucket":
+        options = load_fs_args(project.root, spec.fs_args, label)
+        return folder_files(spec.index, project.root, options, label)
+    from .index import index_files
+    from .pipconf import index_url
+
+    return index_files(requirement.name, spec.index or index_url(), deadline)
+
+
+def _fetch_named(project: Project, spec: PullSpec, workdir: Path, label: str, deadline: Deadline) -> Fetched:
+    """A requirement resolved on the index its entry (or the project) names, and nowhere else:
+    a PEP 691/503 index over http(s), else the newest matching sdist in a folder or bucket."""
+    assert spec.index is not None
+    if registry_kind(spec.index) == "index":
+        from .index import fetch_from_index
+
+        return fetch_from_index(spec.source, spec.index, workdir, deadline, label)
+    chosen = pick_sdist(parse_requirement(spec.source), available(project, spec, deadline), label)
+    url = f"{spec.index.rstrip('/')}/{chosen.filename}"  # as the project spells it: the lock stays portable
+    return _fetch_archive(project, url, load_fs_args(project.root, spec.fs_args, label), workdir, label, deadline)
+
+
+def _fetch_archive(project: Project, url: str, options: dict[str, Any], workdir: Path, label: str,
+                   deadline: Deadline) -> Fetched:
+    """One archive of an index or folder: an http(s) file, any fsspec URL, or a local path."""
+    if registry_kind(url) == "index":
+        from .index import fetch_file
+
+        fetched = fetch_file(url, workdir, deadline)
+    elif "://" in url:
+        fetched = _fetch_url(url, options, workdir, label, deadline)
+    else:
+        fetched = _fetch_path(project, fs_args_path(project.root, url), workdir, label, deadline)
+    return Fetched(fetched.path, fetched.sha256, url)
+
+
+def locked_url(spec: PullSpec, url: str) -> bool:
+    """Whether ``url`` (what the lock recorded for this pull) lies on the index the spec names
+    now: a lock never takes a file from an index the manifest no longer names."""
+    import urllib.parse
+
+    from ..config.manifest import registry_kind
+
+    if not spec.index or not url:
+        return False
+    if registry_kind(spec.index) == "index":
+        return urllib.parse.urlsplit(url).netloc == urllib.parse.urlsplit(spec.index).netloc
+    return url.rsplit("/", 1)[0].rstrip("/") == spec.index.rstrip("/")
 
 
 def _fetch_path(project: Project, path: Path, workdir: Path, label: str, deadline: Deadline) -> Fetched:

@@ -26,6 +26,7 @@ NO_ROOM_HINT = "; free space there, or set TMPDIR to a folder with more room"
 class Fetched:
     path: Path
     sha256: str
+    url: str = ""  # where a requirement was resolved to (an index or bucket file), for the lock
 
 
 class Deadline:

@@ -126,8 +126,9 @@ def parse_page(body: bytes, ctype: str, final: str, index: str) -> list[IndexFil
 
 
 def index_files(project_name: str, index: str, deadline: Deadline | None = None,
-                accept: str = ACCEPT) -> list[IndexFile]:
-    """The files of one project on the index (``accept`` chooses the API flavour)."""
+                accept: str = ACCEPT, missing_ok: bool = False) -> list[IndexFile]:
+    """The files of one project on the index (``accept`` chooses the API flavour); a project
+    the index does not know is an error, or no files with ``missing_ok``."""
     from packaging.utils import canonicalize_name
 
     deadline = deadline or Deadline()
@@ -137,6 +138,8 @@ def index_files(project_name: str, index: str, deadline: Deadline | None = None,
             body = deadline.read_all(resp, MAX_PAGE, f"index {index}")
             ctype, final = resp.headers.get("Content-Type", ""), resp.geturl()
     except urllib.error.HTTPError as exc:
+        if exc.code == 404 and missing_ok:
+            return []
         if exc.code == 404:
             raise SourceError(f"{project_name!r} not found on the index {index}") from None
         raise SourceError(f"index {index} answered {exc.code} for {project_name!r}") from None
@@ -152,12 +155,34 @@ def fetch_from_index(requirement_text: str, index: str, workdir: Path, deadline:
     label = label or f"pull {requirement_text!r}"
     requirement = parse_requirement(requirement_text)
     chosen = pick_sdist(requirement, index_files(requirement.name, index, deadline), label)
+    return fetch_file(chosen.url, workdir, deadline, chosen.sha256, chosen.filename)
+
+
+def fetch_file(url: str, workdir: Path, deadline: Deadline, sha256: str | None = None, what: str = "") -> Fetched:
+    """One file of an index, copied into ``workdir`` (its digest checked when the index gave one)."""
     try:
-        with _open(chosen.url, deadline) as resp:
-            return copy_stream(resp, workdir / "sdist.tar.gz", chosen.filename, deadline, chosen.sha256)
+        with _open(url, deadline) as resp:
+            fetched = copy_stream(resp, workdir / "sdist.tar.gz", what or url, deadline, sha256)
+            return Fetched(fetched.path, fetched.sha256, url)
     except SourceError:
         raise
     except urllib.error.HTTPError as exc:
-        raise SourceError(f"cannot download {chosen.url}: the server answered {exc.code}") from None
+        raise SourceError(f"cannot download {url}: the server answered {exc.code}") from None
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
-        raise SourceError(_failure(exc, deadline, f"cannot download {chosen.url}")) from None
+        raise SourceError(_failure(exc, deadline, f"cannot download {url}")) from None
+
+
+def file_sha256(url: str, deadline: Deadline) -> str:
+    """The sha256 of a file an index lists without a digest, read within ``deadline``."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    try:
+        with _open(url, deadline) as resp:
+            for chunk in deadline.chunks(resp, url):
+                digest.update(chunk)
+    except urllib.error.HTTPError as exc:
+        raise SourceError(f"cannot download {url}: the server answered {exc.code}") from None
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
+        raise SourceError(_failure(exc, deadline, f"cannot download {url}")) from None
+    return digest.hexdigest()

@@ -29,6 +29,8 @@ from ..errors import ArchiveError, PackageError
 from .files import atomic_write_via
 
 if TYPE_CHECKING:
+    import zipfile
+
     from ..core.sdist import Member
 
 MAX_MEMBERS = 10_000
@@ -177,6 +179,87 @@ def extract(archive: Path, dest: Path, label: str, limit: int = MAX_TOTAL) -> Sd
             raise ArchiveError(f"{label}: a member collides with another one ({exc.filename})") from None
         raise ArchiveError(f"{label}: not a readable .tar.gz ({type(exc).__name__}: {exc})") from None
     return inspect_tree(dest / top, label)
+
+
+WHEEL_SUFFIX = ".whl"
+
+
+def is_wheel(source: str) -> bool:
+    return source.split("?", 1)[0].endswith(WHEEL_SUFFIX)
+
+
+def extract_wheel(archive: Path, dest: Path, label: str, limit: int = MAX_TOTAL) -> Sdist:
+    """A wheel made by us (one package folder and its ``.dist-info``, nothing else) as the same
+    checked tree an sdist gives, without tests: ``<top>/<package>/`` and ``<top>/PKG-INFO`` from
+    its METADATA. Anything else (a foreign wheel, a ``.data`` folder, links, escapes, bombs) is
+    refused before a byte is written; nothing in it is run."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            infos = _check_wheel_members(zf.infolist(), label, limit)
+            packages = sorted({i.filename.split("/", 1)[0] for i in infos} - {_dist_info(infos)})
+            top = dest / "wheel"
+            for info in infos:
+                first, _, rest = info.filename.partition("/")
+                if first in packages:
+                    target = top.joinpath(*PurePosixPath(info.filename).parts)
+                elif rest == "METADATA":
+                    target = top / "PKG-INFO"
+                else:
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as src, target.open("xb") as out:
+                    while chunk := src.read(1 << 20):
+                        out.write(chunk)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, OSError, NotImplementedError) as exc:
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise ArchiveError(f"{label}: cannot unpack it into the temporary folder {dest} ({exc.strerror}); "
+                               "free space there, or set TMPDIR to a folder with more room") from None
+        if isinstance(exc, (FileExistsError, NotADirectoryError, IsADirectoryError)):
+            raise ArchiveError(f"{label}: a member collides with another one ({exc.filename})") from None
+        raise ArchiveError(f"{label}: not a readable wheel ({type(exc).__name__}: {exc})") from None
+    if not (top / "PKG-INFO").is_file():
+        raise ArchiveError(f"{label}: the wheel's .dist-info has no METADATA")
+    return inspect_tree(top, label)
+
+
+def _dist_info(infos: list[zipfile.ZipInfo]) -> str:
+    return next((i.filename.split("/", 1)[0] for i in infos if i.filename.split("/", 1)[0].endswith(".dist-info")), "")
+
+
+def _check_wheel_members(infos: list[zipfile.ZipInfo], label: str, limit: int) -> list[zipfile.ZipInfo]:
+    import stat as st
+
+    if len(infos) > MAX_MEMBERS:
+        raise ArchiveError(f"{label}: more than {MAX_MEMBERS} members; refusing it")
+    seen: dict[str, str] = {}
+    total, files = 0, []
+    for info in infos:
+        why = check_name(info.filename)
+        if why:
+            raise ArchiveError(f"{label}: member {info.filename!r} {why}")
+        mode = info.external_attr >> 16
+        if mode and st.S_IFMT(mode) not in (0, st.S_IFREG, st.S_IFDIR):
+            raise ArchiveError(f"{label}: member {info.filename!r} is not a regular file (a link or device)")
+        folded = info.filename.rstrip("/").casefold()
+        if folded in seen:
+            raise ArchiveError(f"{label}: member {info.filename!r} appears twice (or differs only in case)")
+        seen[folded] = info.filename
+        total += info.file_size
+        if total > limit:
+            raise ArchiveError(f"{label}: unpacks to more than {format_size(limit)}, the max-size limit; refusing it")
+        if not info.is_dir():
+            files.append(info)
+    tops = sorted({i.filename.split("/", 1)[0] for i in files})
+    infos_dirs = [t for t in tops if t.endswith(".dist-info")]
+    packages = [t for t in tops if not t.endswith(".dist-info")]
+    if len(infos_dirs) != 1 or len(packages) != 1 or any("/" not in i.filename for i in files) \
+            or not any(i.filename == f"{packages[0]}/__init__.py" for i in files):
+        shown = ", ".join(tops[:6]) + (" ..." if len(tops) > 6 else "")
+        raise ArchiveError(f"{label}: not a micro-package wheel (top level: {shown or 'nothing'}; one package folder "
+                           "and its .dist-info expected); pull needs the micro-package's sdist (.tar.gz)")
+    return files
 
 
 def inspect_tree(root: Path, label: str) -> Sdist:

@@ -4,6 +4,7 @@ pyproject.toml and walk folders; heavy imports happen inside the actions."""
 from .lifecycle import task_diff, task_outdated, task_status
 from .migrate import task_migrate
 from .package import task_package
+from .publish import task_publish
 from .pull import task_pull, task_unpull
 from .state import DOIT_CONFIG
 
@@ -13,6 +14,7 @@ __all__ = [
     "task_migrate",
     "task_outdated",
     "task_package",
+    "task_publish",
     "task_pull",
     "task_status",
     "task_unpull",

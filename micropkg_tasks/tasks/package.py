@@ -18,6 +18,7 @@ PACKAGE_PARAMS = [
     option("alias", "name to publish the micro-package under"),
     option("env", "conf/<env> to take parameters from (base)"),
     option("destination", "folder for the sdist, relative to the project (dist)"),
+    option("wheel", "also build a wheel of each sdist with pypa's build ([tool.micropkg] wheel)", kind=bool),
 ]
 
 
@@ -28,18 +29,43 @@ def package_action(project: Project, mp: MicroPackage, max_size: int) -> list[st
     return package(project, mp, max_size)
 
 
-def package_tasks(project: Project, specs: list[manifest.PackageSpec]) -> Iterator[dict[str, Any]]:
+@action
+def wheel_action(project: Project, mp: MicroPackage, target: str) -> list[str]:
+    from ..actions.wheel import build_wheel
+    from ..errors import where
+
+    how = build_wheel(project.root / mp.target, project.root / target, where("package", mp.spec.module_path))
+    return [f"built {target} ({how})"]
+
+
+def collected(project: Project, spec: manifest.PackageSpec) -> MicroPackage:
+    """``collect``, once per doit command for each spec (package and publish both need it)."""
+    key = (project, spec)
+    if key not in _collected:
+        _collected[key] = collect(project, spec)
+    return _collected[key]
+
+
+_collected: dict[tuple[Project, manifest.PackageSpec], MicroPackage] = {}
+
+
+def package_tasks(project: Project, specs: list[manifest.PackageSpec], wheel: bool = False) -> Iterator[dict[str, Any]]:
     from ..core.sdist import FORMAT_VERSION
 
     max_size = manifest.max_size(project.micropkg, project.table)
     for spec in specs:
-        mp = collect(project, spec)
+        mp = collected(project, spec)
+        wheels = []
+        if wheel:
+            from ..actions.wheel import wheel_target
+
+            wheels = [wheel_target(mp.target)]
         yield {
             "name": spec.module_path,
-            "doc": f"sdist of {project.package_name}.{spec.module_path} -> {mp.target}",
-            "actions": [(package_action, [project, mp, max_size])],
+            "doc": f"sdist of {project.package_name}.{spec.module_path} -> {mp.target}" + "".join(f" + {w}" for w in wheels),
+            "actions": [(package_action, [project, mp, max_size])] + [(wheel_action, [project, mp, w]) for w in wheels],
             "file_dep": mp.file_dep,
-            "targets": [mp.target],
+            "targets": [mp.target, *wheels],
             "uptodate": [manifest_config_changed(spec, project, FORMAT_VERSION)],
             "clean": True,
             "verbosity": 2,
@@ -53,7 +79,7 @@ def manifest_config_changed(spec: manifest.PackageSpec, project: Project, format
 
 
 @task_params(PACKAGE_PARAMS)
-def task_package(micropkg: str, alias: str, env: str, destination: str) -> Any:
+def task_package(micropkg: str, alias: str, env: str, destination: str, wheel: bool) -> Any:
     """Package micro-packages into sdists ([tool.micropkg.package], or --micropkg)."""
     with loading():
         project = current_project()
@@ -67,4 +93,5 @@ def task_package(micropkg: str, alias: str, env: str, destination: str) -> Any:
         if not specs:
             return message_task(task_package.__doc__, "Nothing to package: add entries to "
                                 f"[{project.table}.package] in pyproject.toml, or use --micropkg.")
-        return (task for task in list(package_tasks(project, specs)))  # errors surface here, at load
+        wheel = wheel or manifest.wheel(project.micropkg, project.table)
+        return (task for task in list(package_tasks(project, specs, wheel)))  # errors surface here, at load

@@ -133,7 +133,8 @@ def task_pull(source: str, alias: str, env: str, destination: str, fs_args: str,
             raise ManifestError(f"pull: --merge={merge} is not known; --merge=markers writes conflict markers")
         if source:
             specs = [manifest.pull_spec(source, alias=alias or None, env=env or None,
-                                        destination=destination or None, fs_args=fs_args or None)]
+                                        destination=destination or None, fs_args=fs_args or None,
+                                        index=manifest.index_for(source, project.micropkg, project.table))]
         elif alias or env or destination or fs_args:
             raise ManifestError("pull: --alias, --env, --destination and --fs-args need --source <path|url|requirement>")
         else:

@@ -1,0 +1,109 @@
+"""Publishing to a package index with twine, which reads credentials its own way: the
+TWINE_USERNAME / TWINE_PASSWORD environment variables, keyring, or ``.pypirc`` (a repository
+named with ``publish = {repository = "<section>"}``). What the index already holds is read
+from its simple pages (PEP 691/503) before anything is uploaded."""
+from __future__ import annotations
+
+import configparser
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from ..config.manifest import Limits, Publish
+from ..config.project import Project
+from ..errors import PublishError, SourceError, one_line
+from ..sources.choose import IndexFile
+from . import Registry
+
+#: Upload URLs whose simple index is not ``<upload URL>/simple/``.
+KNOWN_SIMPLE = {
+    "https://upload.pypi.org/legacy/": "https://pypi.org/simple/",
+    "https://test.pypi.org/legacy/": "https://test.pypi.org/simple/",
+}
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def pypirc_url(repository: str, label: str) -> str:
+    """The upload URL of a ``.pypirc`` section (twine's own file, ``~/.pypirc``)."""
+    parser = configparser.RawConfigParser()
+    path = os.path.expanduser("~/.pypirc")
+    try:
+        parser.read(path)
+    except configparser.Error:
+        raise PublishError(f"{label}: {path} is malformed") from None
+    if repository == "pypi" and not parser.has_option(repository, "repository"):
+        return "https://upload.pypi.org/legacy/"
+    if not parser.has_option(repository, "repository"):
+        raise PublishError(f"{label}: {path} has no [{repository}] section with a repository URL")
+    return parser.get(repository, "repository")
+
+
+def simple_url(upload: str) -> str:
+    """Where the index shows its files: a known mapping, else ``<upload URL>/simple/``
+    (pypiserver); devpi and others name it with ``publish = {..., simple = "..."}``."""
+    key = upload.rstrip("/") + "/"
+    return KNOWN_SIMPLE.get(key, f"{upload.rstrip('/')}/simple/")
+
+
+class Index(Registry):
+    def __init__(self, project: Project, dest: Publish, label: str, limits: Limits) -> None:
+        self.label, self.dest, self.limits = label, dest, limits
+        self.upload_url = dest.url or pypirc_url(dest.repository or "", label)
+        self.simple = dest.simple or simple_url(self.upload_url)
+        self._files: dict[str, list[IndexFile]] = {}
+
+    def where(self, filename: str) -> str:
+        return f"{self.dest.shown} ({filename})" if self.dest.repository else f"{self.upload_url.rstrip('/')}/ ({filename})"
+
+    def lookup(self, filename: str) -> str | None:
+        from ..sources.download import Deadline
+        from ..sources.index import file_sha256, index_files
+        from ..sources.listing import archive_name
+
+        name = archive_name(filename) or _wheel_name(filename)
+        if name is None:
+            raise PublishError(f"{self.label}: {one_line(filename)} is neither an sdist nor a wheel name")
+        deadline = Deadline(self.limits.timeout, self.limits.max_size)
+        try:
+            if name[0] not in self._files:
+                self._files[name[0]] = index_files(name[0], self.simple, deadline, missing_ok=True)
+            entry = next((f for f in self._files[name[0]] if f.filename == filename), None)
+            if entry is None:
+                return None
+            return entry.sha256 or file_sha256(entry.url, deadline)
+        except SourceError as exc:
+            raise PublishError(f"{self.label}: cannot see what {self.simple} holds: {exc}") from None
+        finally:
+            deadline.close()
+
+    def upload(self, paths: list[Path]) -> None:
+        target = ["-r", self.dest.repository] if self.dest.repository else ["--repository-url", self.upload_url]
+        command = [sys.executable, "-m", "twine", "upload", "--non-interactive", "--disable-progress-bar",
+                   *target, *map(str, paths)]
+        try:
+            proc = subprocess.run(command, capture_output=True, text=True, timeout=self.limits.timeout,
+                                  env={**os.environ, "NO_COLOR": "1"}, stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise PublishError(f"{self.label}: twine did not finish within {self.limits.timeout:g} s") from None
+        if proc.returncode == 0:
+            return
+        output = _ANSI.sub("", proc.stdout + "\n" + proc.stderr)
+        output = re.sub(r"[ \t]+", " ", output)
+        if "No module named twine" in output:
+            raise PublishError(f"{self.label}: publishing to an index needs twine: pip install 'micropkg-tasks[publish]'")
+        lines = [line.strip() for line in output.splitlines() if line.strip()]
+        why = next((line for line in lines if line.startswith(("ERROR", "HTTPError", "InvalidDistribution"))),
+                   lines[-1] if lines else f"exit {proc.returncode}")
+        raise PublishError(f"{self.label}: twine upload to {self.upload_url} failed: {one_line(why, 240)}")
+
+
+def _wheel_name(filename: str) -> tuple[str, str] | None:
+    from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+
+    try:
+        name, version, _, _ = parse_wheel_filename(filename)
+    except InvalidWheelFilename:
+        return None
+    return canonicalize_name(name), str(version)
