@@ -5,7 +5,9 @@ Pure decisions over file listings; the only I/O is walking folders (one stat-fre
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from ..config.manifest import PackageSpec
 from ..config.project import Project
 from ..errors import PackageError, one_line
 from ..errors import where as entry
+from .imports import PathIndex
 from .layout import (
     REQUIREMENTS,
     parameter_names,
@@ -27,6 +30,20 @@ DEFAULT_DESTINATION = "dist"
 
 
 @dataclass(frozen=True)
+class Dependency:
+    """Another micro-package of the manifest that one imports: recorded in the sdist as
+    ``<name>>=<version>`` and its imports rewritten to ``<name>``, as the alias rename does."""
+
+    module_path: str
+    name: str
+    version: str
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.name}>={self.version}"
+
+
+@dataclass(frozen=True)
 class MicroPackage:
     """A spec resolved in a project. Each file is (project-relative path, path inside its role)."""
 
@@ -38,6 +55,7 @@ class MicroPackage:
     tests: tuple[tuple[str, str], ...]
     version_file: str
     target: str
+    requires: tuple[Dependency, ...] = ()  # the micro-packages of the manifest it imports (package action)
 
     @property
     def file_dep(self) -> list[str]:
@@ -211,3 +229,108 @@ def collect(project: Project, spec: PackageSpec) -> MicroPackage:
         version_file=project.rel(version_file),
         target=f"{destination}/{sdist_root(name, version)}.tar.gz",
     )
+
+
+# -- imports: self-containment and dependencies between micro-packages ---------------------------
+
+def mentioned(mp: MicroPackage, index: PathIndex, mentions_of: Callable[[str], set[str]]) -> tuple[str, ...]:
+    """The other micro-packages ``mp``'s Python files may refer to: ``mentions_of(src)`` gives
+    the dotted names a file's text mentions (``imports.mentions``, a regex, no parse), cheap
+    enough for task creation and never missing an absolute reference."""
+    found: set[str] = set()
+    for src, _ in mp.code + mp.tests:
+        if src.endswith(".py"):
+            found |= mentions_of(src)
+    related = {path for mention in found for path in index.related(mention)}
+    return tuple(sorted(related - {mp.spec.module_path}))
+
+
+def resolve_imports(project: Project, mp: MicroPackage, others: tuple[MicroPackage, ...]) -> tuple[MicroPackage, list[str]]:
+    """``mp`` with the micro-packages it imports (among ``others``, those it may mention) as
+    ``requires``, and the warning lines for allowed imports. An import of a project module in
+    no micro-package, a relative import climbing out, or a cycle is a PackageError, one line each."""
+    from .graph import find_cycle
+
+    by_path = {o.spec.module_path: o for o in (*others, mp)}
+    edges: dict[str, list[str]] = {}
+    problems: list[str] = []
+    warnings: list[str] = []
+    todo = [mp]
+    while todo:
+        current = todo.pop()
+        path = current.spec.module_path
+        if path in edges:
+            continue
+        deps, bad, allowed = _scan(project, current, list(by_path))
+        edges[path] = deps
+        if current is mp:
+            problems, warnings = bad, allowed
+        todo += [by_path[d] for d in deps if d in by_path]
+    if problems:
+        raise PackageError("\n".join(problems))
+    cycle = find_cycle(edges)
+    if cycle:
+        raise PackageError(f"{entry('package', mp.spec.module_path)}: micro-packages import each other in a cycle: "
+                           f"{' -> '.join(cycle)}; a cycle can never be pulled, move the shared code into one of them")
+    requires = tuple(Dependency(d, by_path[d].name, by_path[d].version) for d in edges[mp.spec.module_path])
+    return (replace(mp, requires=requires) if requires else mp), warnings
+
+
+_RELATIVE = re.compile(r"from\s+\.")
+
+
+def _scan(project: Project, mp: MicroPackage, module_paths: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """(the micro-packages of ``module_paths`` it imports, problem lines, allowed lines)."""
+    from .imports import owner, references
+
+    package = project.package_name
+    where = entry("package", mp.spec.module_path)
+    parts = tuple(mp.spec.module_path.split("."))
+    deps: set[str] = set()
+    problems, allowed = [], []
+    for files, top in ((mp.code, (package, *parts)), (mp.tests, ("tests", *parts))):
+        for src, rel in files:
+            if not src.endswith(".py"):
+                continue
+            try:
+                text = (project.root / src).read_text(encoding="utf-8")
+                if package not in text and not _RELATIVE.search(text):
+                    continue
+                refs = references(text, package, top + tuple(rel.split("/")[:-1]))
+            except OSError as exc:
+                raise PackageError(f"{where}: {_shown(project, src)} cannot be read ({exc.strerror})") from None
+            except (SyntaxError, ValueError) as exc:
+                line = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+                raise PackageError(f"{where}: cannot read the imports of {_shown(project, src)}: it is not valid "
+                                   f"UTF-8 Python 3{line}") from None
+            for ref in refs:
+                inner = ref.name[len(package) + 1:] if ref.kind != "relative" else ""
+                if ref.kind == "relative":
+                    top_name = ".".join(top)
+                    if ref.name == top_name or ref.name.startswith(top_name + "."):
+                        continue
+                else:
+                    found = owner(inner, module_paths)
+                    if found == mp.spec.module_path:
+                        continue
+                    if found:
+                        deps.add(found)
+                        continue
+                    if ref.kind == "string" and not _is_project_module(project, inner):
+                        continue  # "acme.log": a dotted string, not a module of the project
+                at = f"{_shown(project, src)}:{ref.line}"
+                if any(ref.name == a or ref.name.startswith(a + ".") for a in mp.spec.allow):
+                    allowed.append(f"{at} imports {ref.name}, which is not part of the micro-package: left as it is "
+                                   "(listed in allow); pulls need it in the project already")
+                elif ref.kind == "relative":
+                    problems.append(f"{at} imports {ref.name} with a relative import that climbs out of the "
+                                    "micro-package: import it absolutely from a micro-package, or list it in allow")
+                else:
+                    problems.append(f"{at} imports {ref.name}, which is not part of any micro-package: "
+                                    "package it too, or list it in allow")
+    return sorted(deps), problems, allowed
+
+
+def _is_project_module(project: Project, inner: str) -> bool:
+    first = inner.split(".", 1)[0]
+    return (project.package_dir / first).is_dir() or (project.package_dir / f"{first}.py").is_file()

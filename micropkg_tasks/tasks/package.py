@@ -1,6 +1,7 @@
 """``doit package``: one task per manifest entry (or ``--micropkg``), wired from the core."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,6 +10,9 @@ from doit import task_params
 from ..config import manifest
 from ..config.project import Project
 from ..core.collect import MicroPackage, collect
+from ..core.collect import mentioned as mentioned_by
+from ..core.imports import PathIndex, mentions
+from ..store.scan_cache import MentionCache
 from ..errors import ManifestError
 from .edge import action, loading, message_task, option
 from .edge import project as current_project
@@ -22,34 +26,60 @@ PACKAGE_PARAMS = [
 
 
 @action
-def package_action(project: Project, mp: MicroPackage, max_size: int) -> list[str]:
+def package_action(project: Project, mp: MicroPackage, max_size: int, others: tuple[MicroPackage, ...] = ()) -> list[str]:
     from ..actions.package import package
+    from ..core.collect import resolve_imports
 
-    return package(project, mp, max_size)
+    mp, warnings = resolve_imports(project, mp, others)  # self-contained? which micro-packages it imports
+    return warnings + package(project, mp, max_size)
 
 
 def package_tasks(project: Project, specs: list[manifest.PackageSpec]) -> Iterator[dict[str, Any]]:
     from ..core.sdist import FORMAT_VERSION
 
     max_size = manifest.max_size(project.micropkg, project.table)
+    mps = {spec.module_path: collect(project, spec) for spec in specs}
+    index = PathIndex(list(mps))
+    cache = MentionCache(project.root, project.state_dir, project.package_name)
+    scan = functools.partial(mentions, package=project.package_name)
+    mentioned = {path: mentioned_by(mp, index, functools.partial(cache.get, scan=scan)) for path, mp in mps.items()}
+    cache.save()
     for spec in specs:
-        mp = collect(project, spec)
+        mp = mps[spec.module_path]
+        others = tuple(mps[p] for p in _closure(mentioned, spec.module_path))
+        file_dep = mp.file_dep + sorted({o.version_file for o in others} - set(mp.file_dep))
         yield {
             "name": spec.module_path,
             "doc": f"sdist of {project.package_name}.{spec.module_path} -> {mp.target}",
-            "actions": [(package_action, [project, mp, max_size])],
-            "file_dep": mp.file_dep,
+            "actions": [(package_action, [project, mp, max_size, others])],
+            "file_dep": file_dep,  # and the version files of the micro-packages it may import
             "targets": [mp.target],
-            "uptodate": [manifest_config_changed(spec, project, FORMAT_VERSION)],
+            "uptodate": [manifest_config_changed(spec, project, FORMAT_VERSION,
+                                                 [(o.spec.module_path, o.name, o.version) for o in others])],
             "clean": True,
             "verbosity": 2,
         }
 
 
-def manifest_config_changed(spec: manifest.PackageSpec, project: Project, format_version: str) -> Any:
+def _closure(edges: dict[str, tuple[str, ...]], start: str) -> list[str]:
+    seen: list[str] = []
+    todo = list(edges[start])
+    while todo:
+        path = todo.pop()
+        if path not in seen and path != start:
+            seen.append(path)
+            todo += edges[path]
+    return sorted(seen)
+
+
+def manifest_config_changed(spec: manifest.PackageSpec, project: Project, format_version: str,
+                            requires: list[tuple[str, str, str]] | None = None) -> Any:
     from doit.tools import config_changed
 
-    return config_changed({"spec": spec.as_dict(), "package": project.package_name, "format": format_version})
+    config: dict[str, Any] = {"spec": spec.as_dict(), "package": project.package_name, "format": format_version}
+    if requires:  # entries that import no other micro-package keep their task state as it was
+        config["requires"] = requires
+    return config_changed(config)
 
 
 @task_params(PACKAGE_PARAMS)
