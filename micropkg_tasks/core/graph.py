@@ -5,6 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import one_line
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 Edges = Mapping[str, Sequence[str]]
 
@@ -106,3 +113,42 @@ def _tree(edges: Edges, nodes: list[str], label: Mapping[str, str]) -> list[str]
         if node not in shown:
             walk(node, 0, ())
     return ["  " + line for line in lines] if lines else ["  (no micro-packages)"]
+
+
+def read_dependencies(root: Path, label: str) -> list[Requirement]:
+    """The micro-packages an extracted sdist imports: ``[tool.micropkg] dependencies`` of its
+    pyproject.toml (absent: none, as in Kedro's sdists). Each is ``<package name><specifier>``."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from ..errors import ArchiveError
+    from .layout import PYPROJECT, name_problem
+
+    path = root / PYPROJECT
+    if not path.is_file():
+        return []
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if "micropkg" not in text:
+        return []
+    try:
+        value = tomllib.loads(text).get("tool", {}).get("micropkg", {}).get("dependencies", [])
+    except (tomllib.TOMLDecodeError, AttributeError):
+        raise ArchiveError(f"{label}: its pyproject.toml is not valid TOML with a [tool.micropkg] table") from None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ArchiveError(f"{label}: [tool.micropkg] dependencies of its pyproject.toml must be a list of strings")
+    out = []
+    for text in value:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement:
+            req = None
+        if req is None or req.url or req.marker or req.extras or name_problem(req.name):
+            raise ArchiveError(f"{label}: {one_line(repr(text), 100)} in [tool.micropkg] dependencies is not a "
+                               "micro-package name with a version specifier such as 'cleaning>=0.3'")
+        out.append(req)
+    return out

@@ -106,3 +106,14 @@ def owner(name: str, module_paths: list[str]) -> str | None:
         if (name == path or name.startswith(path + ".")) and (best is None or len(path) > len(best)):
             best = path
     return best
+
+
+def rename_files(files: dict[str, bytes], renames: list[tuple[str, str]], label: str) -> dict[str, bytes]:
+    """``files`` (path -> bytes) with each module ``old`` renamed to ``new`` in the Python ones:
+    a pulled micro-package's imports of its dependencies, to where they are installed."""
+    from .layout import renamed
+
+    out = dict(files)
+    for old, new in sorted(renames, key=lambda pair: -len(pair[0])):
+        out = {path: renamed(data, path, (old, new), label) for path, data in out.items()}
+    return out
