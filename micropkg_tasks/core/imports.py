@@ -12,6 +12,7 @@ import ast
 import re
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 
 @dataclass(frozen=True, order=True)
@@ -117,3 +118,26 @@ def rename_files(files: dict[str, bytes], renames: list[tuple[str, str]], label:
     for old, new in sorted(renames, key=lambda pair: -len(pair[0])):
         out = {path: renamed(data, path, (old, new), label) for path, data in out.items()}
     return out
+
+
+def import_edges(root: Path, package: str, files: dict[str, list[str]]) -> dict[str, list[str]]:
+    """module path -> the other module paths of ``files`` (module path -> its project-relative
+    files) whose modules its Python files import absolutely or name in dotted strings. Files
+    that cannot be read or parsed add nothing: this draws a graph, it checks nothing."""
+    paths = list(files)
+    edges: dict[str, list[str]] = {}
+    for module, srcs in files.items():
+        found: set[str] = set()
+        for src in srcs:
+            if not src.endswith(".py"):
+                continue
+            try:
+                text = (root / src).read_text(encoding="utf-8")
+                refs = references(text, package, ()) if package in text else []
+            except (OSError, ValueError, SyntaxError):
+                continue
+            for ref in refs:
+                if ref.kind != "relative":
+                    found.add(owner(ref.name[len(package) + 1:], paths) or module)
+        edges[module] = sorted(found - {module})
+    return edges
