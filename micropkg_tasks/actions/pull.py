@@ -10,12 +10,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..config.fs_args import load_fs_args
 from ..config.manifest import DEFAULT_LIMITS, Limits, PullSpec, allow_direct_references
 from ..config.project import REQUIREMENTS_IN, REQUIREMENTS_TXT, Project
 from ..core.imports import rename_files
 from ..core.install import InstallPlan, Sdist, decide, plan_install, target_module
 from ..core.requirements import append_block, new_requirements
-from ..config.fs_args import load_fs_args
 from ..errors import ArchiveError, ConflictError, MicropkgError, SourceError, one_line, where
 from ..sources import fetch
 from ..store import transaction

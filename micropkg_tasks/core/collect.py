@@ -300,8 +300,9 @@ def _scan(project: Project, mp: MicroPackage, module_paths: list[str]) -> tuple[
             except OSError as exc:
                 raise PackageError(f"{where}: {_shown(project, src)} cannot be read ({exc.strerror})") from None
             except (SyntaxError, ValueError) as exc:
-                line = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
-                raise PackageError(f"{where}: cannot read the imports of {_shown(project, src)}: it is not valid "
+                lineno = getattr(exc, "lineno", None)
+                line = f" (line {lineno})" if lineno else ""
+                raise PackageError(f"{where}: cannot rewrite the imports of {_shown(project, src)}: it is not valid "
                                    f"UTF-8 Python 3{line}") from None
             for ref in refs:
                 inner = ref.name[len(package) + 1:] if ref.kind != "relative" else ""

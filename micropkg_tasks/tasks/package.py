@@ -12,8 +12,8 @@ from ..config.project import Project
 from ..core.collect import MicroPackage, collect
 from ..core.collect import mentioned as mentioned_by
 from ..core.imports import PathIndex, mentions
-from ..store.scan_cache import MentionCache
 from ..errors import ManifestError
+from ..store.scan_cache import MentionCache
 from .edge import action, loading, message_task, option
 from .edge import project as current_project
 
