@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -15,7 +14,6 @@ from ..config.manifest import PackageSpec
 from ..config.project import Project
 from ..errors import PackageError, one_line
 from ..errors import where as entry
-from .imports import PathIndex
 from .layout import (
     REQUIREMENTS,
     parameter_names,
@@ -233,16 +231,32 @@ def collect(project: Project, spec: PackageSpec) -> MicroPackage:
 
 # -- imports: self-containment and dependencies between micro-packages ---------------------------
 
-def mentioned(mp: MicroPackage, index: PathIndex, mentions_of: Callable[[str], set[str]]) -> tuple[str, ...]:
-    """The other micro-packages ``mp``'s Python files may refer to: ``mentions_of(src)`` gives
-    the dotted names a file's text mentions (``imports.mentions``, a regex, no parse), cheap
-    enough for task creation and never missing an absolute reference."""
-    found: set[str] = set()
-    for src, _ in mp.code + mp.tests:
-        if src.endswith(".py"):
-            found |= mentions_of(src)
-    related = {path for mention in found for path in index.related(mention)}
-    return tuple(sorted(related - {mp.spec.module_path}))
+def candidates(project: Project, mp: MicroPackage, specs: list[PackageSpec]) -> tuple[MicroPackage, ...]:
+    """The micro-packages of ``specs`` that ``mp`` may import, and those they may import in turn:
+    found by a regex over the Python files' text (``imports.mentions``, no parse), never missing
+    an absolute reference; only these are collected and parsed."""
+    from .imports import PathIndex, mentions
+
+    by_path = {spec.module_path: spec for spec in specs if spec.module_path != mp.spec.module_path}
+    index = PathIndex([*by_path, mp.spec.module_path])
+    found: dict[str, MicroPackage] = {}
+    todo = [mp]
+    while todo:
+        current = todo.pop()
+        own = current.spec.module_path
+        for src, _ in current.code + current.tests:
+            if not src.endswith(".py"):
+                continue
+            try:
+                text = (project.root / src).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue  # _scan names it
+            for mention in mentions(text, project.package_name, outside=own):
+                for path in index.related(mention):
+                    if path in by_path and path not in found:
+                        found[path] = collect(project, by_path[path])
+                        todo.append(found[path])
+    return tuple(found[path] for path in sorted(found))
 
 
 def resolve_imports(project: Project, mp: MicroPackage, others: tuple[MicroPackage, ...]) -> tuple[MicroPackage, list[str]]:

@@ -73,12 +73,13 @@ def _mention(package: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w.]){re.escape(package)}((?:\.[A-Za-z_]\w*)+)")
 
 
-def mentions(text: str, package: str) -> set[str]:
+def mentions(text: str, package: str, outside: str = "") -> set[str]:
     """Every dotted name ``<package>.<x>...`` written anywhere in ``text`` (imports, strings,
-    comments), without the package: a regex over the text, no parse."""
+    comments), without the package and but for those inside ``outside``: a regex, no parse."""
     if package not in text:
         return set()
-    return {match[1][1:] for match in _mention(package).finditer(text)}
+    found = {match[1][1:] for match in _mention(package).finditer(text)}
+    return {m for m in found if not (m == outside or m.startswith(outside + "."))} if outside else found
 
 
 class PathIndex:

@@ -1,7 +1,6 @@
 """``doit package``: one task per manifest entry (or ``--micropkg``), wired from the core."""
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,11 +9,8 @@ from doit import task_params
 from ..config import manifest
 from ..config.project import Project
 from ..core.collect import MicroPackage, collect
-from ..core.collect import mentioned as mentioned_by
-from ..core.imports import PathIndex, mentions
 from ..errors import ManifestError
-from ..store.scan_cache import MentionCache
-from .edge import action, loading, message_task, option
+from .edge import action, loading, message_task, option, say
 from .edge import project as current_project
 
 PACKAGE_PARAMS = [
@@ -26,60 +22,48 @@ PACKAGE_PARAMS = [
 
 
 @action
-def package_action(project: Project, mp: MicroPackage, max_size: int, others: tuple[MicroPackage, ...] = ()) -> list[str]:
+def package_action(project: Project, mp: MicroPackage, max_size: int) -> dict[str, Any]:
     from ..actions.package import package
-    from ..core.collect import resolve_imports
+    from ..core.collect import candidates, resolve_imports
 
-    mp, warnings = resolve_imports(project, mp, others)  # self-contained? which micro-packages it imports
-    return warnings + package(project, mp, max_size)
+    specs = manifest.package_specs(project.micropkg, project.table)
+    mp, warnings = resolve_imports(project, mp, candidates(project, mp, specs))  # self-contained? its dependencies
+    for line in warnings + package(project, mp, max_size):
+        say(line)
+    return {"requires": [[d.module_path, d.name, d.version] for d in mp.requires]}
+
+
+def requires_unchanged(task: Any, values: dict[str, Any], versions: dict[str, list[str]]) -> bool:
+    """Up to date while the micro-packages it imported when last packaged keep their published
+    name and version (what it reads of them: their version files, their alias). Found when the
+    action ran, so creating tasks (``doit list``) scans no file."""
+    return all(versions.get(path) == [name, version] for path, name, version in values.get("requires") or ())
 
 
 def package_tasks(project: Project, specs: list[manifest.PackageSpec]) -> Iterator[dict[str, Any]]:
     from ..core.sdist import FORMAT_VERSION
 
     max_size = manifest.max_size(project.micropkg, project.table)
-    mps = {spec.module_path: collect(project, spec) for spec in specs}
-    index = PathIndex(list(mps))
-    cache = MentionCache(project.root, project.state_dir, project.package_name)
-    scan = functools.partial(mentions, package=project.package_name)
-    mentioned = {path: mentioned_by(mp, index, functools.partial(cache.get, scan=scan)) for path, mp in mps.items()}
-    cache.save()
-    for spec in specs:
-        mp = mps[spec.module_path]
-        others = tuple(mps[p] for p in _closure(mentioned, spec.module_path))
-        file_dep = mp.file_dep + sorted({o.version_file for o in others} - set(mp.file_dep))
+    mps = [collect(project, spec) for spec in specs]
+    versions = {mp.spec.module_path: [mp.name, mp.version] for mp in mps}
+    for mp in mps:
+        spec = mp.spec
         yield {
             "name": spec.module_path,
             "doc": f"sdist of {project.package_name}.{spec.module_path} -> {mp.target}",
-            "actions": [(package_action, [project, mp, max_size, others])],
-            "file_dep": file_dep,  # and the version files of the micro-packages it may import
+            "actions": [(package_action, [project, mp, max_size])],
+            "file_dep": mp.file_dep,
             "targets": [mp.target],
-            "uptodate": [manifest_config_changed(spec, project, FORMAT_VERSION,
-                                                 [(o.spec.module_path, o.name, o.version) for o in others])],
+            "uptodate": [manifest_config_changed(spec, project, FORMAT_VERSION), (requires_unchanged, [versions])],
             "clean": True,
             "verbosity": 2,
         }
 
 
-def _closure(edges: dict[str, tuple[str, ...]], start: str) -> list[str]:
-    seen: list[str] = []
-    todo = list(edges[start])
-    while todo:
-        path = todo.pop()
-        if path not in seen and path != start:
-            seen.append(path)
-            todo += edges[path]
-    return sorted(seen)
-
-
-def manifest_config_changed(spec: manifest.PackageSpec, project: Project, format_version: str,
-                            requires: list[tuple[str, str, str]] | None = None) -> Any:
+def manifest_config_changed(spec: manifest.PackageSpec, project: Project, format_version: str) -> Any:
     from doit.tools import config_changed
 
-    config: dict[str, Any] = {"spec": spec.as_dict(), "package": project.package_name, "format": format_version}
-    if requires:  # entries that import no other micro-package keep their task state as it was
-        config["requires"] = requires
-    return config_changed(config)
+    return config_changed({"spec": spec.as_dict(), "package": project.package_name, "format": format_version})
 
 
 @task_params(PACKAGE_PARAMS)
