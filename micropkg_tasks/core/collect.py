@@ -5,15 +5,15 @@ Pure decisions over file listings; the only I/O is walking folders (one stat-fre
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from ..config.manifest import PackageSpec
 from ..config.project import Project
 from ..errors import PackageError, one_line
 from ..errors import where as entry
+from .imports import PathIndex
 from .layout import (
     REQUIREMENTS,
     parameter_names,
@@ -231,14 +231,24 @@ def collect(project: Project, spec: PackageSpec) -> MicroPackage:
 
 # -- imports: self-containment and dependencies between micro-packages ---------------------------
 
-def candidates(project: Project, mp: MicroPackage, specs: list[PackageSpec]) -> tuple[MicroPackage, ...]:
-    """The micro-packages of ``specs`` that ``mp`` may import, and those they may import in turn:
-    found by a regex over the Python files' text (``imports.mentions``, no parse), never missing
-    an absolute reference; only these are collected and parsed."""
-    from .imports import PathIndex, mentions
+@lru_cache(maxsize=4)
+def manifest_index(project: Project) -> tuple[dict[str, PackageSpec], PathIndex]:
+    """The manifest's micro-packages by module path, and their index: made once per process
+    (a Project compares by its facts; the manifest is read once per doit command)."""
+    from ..config.manifest import package_specs
+    from .imports import PathIndex
 
-    by_path = {spec.module_path: spec for spec in specs if spec.module_path != mp.spec.module_path}
-    index = PathIndex([*by_path, mp.spec.module_path])
+    specs = {spec.module_path: spec for spec in package_specs(project.micropkg, project.table)}
+    return specs, PathIndex(list(specs))
+
+
+def candidates(project: Project, mp: MicroPackage) -> tuple[MicroPackage, ...]:
+    """The micro-packages of the manifest that ``mp`` may import, and those they may import in
+    turn: found by a regex over the Python files' text (``imports.mentions``, no parse), never
+    missing an absolute reference; only these are collected and parsed."""
+    from .imports import mentions
+
+    by_path, index = manifest_index(project)
     found: dict[str, MicroPackage] = {}
     todo = [mp]
     while todo:
@@ -253,7 +263,7 @@ def candidates(project: Project, mp: MicroPackage, specs: list[PackageSpec]) -> 
                 continue  # _scan names it
             for mention in mentions(text, project.package_name, outside=own):
                 for path in index.related(mention):
-                    if path in by_path and path not in found:
+                    if path != mp.spec.module_path and path not in found:
                         found[path] = collect(project, by_path[path])
                         todo.append(found[path])
     return tuple(found[path] for path in sorted(found))
@@ -290,12 +300,9 @@ def resolve_imports(project: Project, mp: MicroPackage, others: tuple[MicroPacka
     return (replace(mp, requires=requires) if requires else mp), warnings
 
 
-_RELATIVE = re.compile(r"from\s+\.")
-
-
 def _scan(project: Project, mp: MicroPackage, module_paths: list[str]) -> tuple[list[str], list[str], list[str]]:
     """(the micro-packages of ``module_paths`` it imports, problem lines, allowed lines)."""
-    from .imports import owner, references
+    from .imports import may_leave, owner, references
 
     package = project.package_name
     where = entry("package", mp.spec.module_path)
@@ -308,8 +315,8 @@ def _scan(project: Project, mp: MicroPackage, module_paths: list[str]) -> tuple[
                 continue
             try:
                 text = (project.root / src).read_text(encoding="utf-8")
-                if package not in text and not _RELATIVE.search(text):
-                    continue
+                if not may_leave(text, package, mp.spec.module_path):
+                    continue  # the common case: nothing to parse
                 refs = references(text, package, top + tuple(rel.split("/")[:-1]))
             except OSError as exc:
                 raise PackageError(f"{where}: {_shown(project, src)} cannot be read ({exc.strerror})") from None

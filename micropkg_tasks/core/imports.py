@@ -82,6 +82,22 @@ def mentions(text: str, package: str, outside: str = "") -> set[str]:
     return {m for m in found if not (m == outside or m.startswith(outside + "."))} if outside else found
 
 
+_CLIMB = re.compile(r"from\s+\.\.")  # a relative import of one dot stays in the file's package
+
+
+@cache
+def _bare(package: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![\w.]){re.escape(package)}(?![\w.])")
+
+
+def may_leave(text: str, package: str, own: str) -> bool:
+    """Whether ``text`` may refer outside the micro-package ``own`` (a module path under
+    ``package``): a mention of another module of the package, the package itself (``from acme
+    import x``), or a relative import of two dots or more. False: nothing to parse."""
+    return bool((package in text and (mentions(text, package, outside=own) or _bare(package).search(text)))
+                or _CLIMB.search(text))
+
+
 class PathIndex:
     """The module paths of a manifest, to tell in time linear in a mention's length which of them
     it may refer to: the ones it lies in (``pipelines.cleaning.nodes``) and, for a mention of a

@@ -26,8 +26,7 @@ def package_action(project: Project, mp: MicroPackage, max_size: int) -> dict[st
     from ..actions.package import package
     from ..core.collect import candidates, resolve_imports
 
-    specs = manifest.package_specs(project.micropkg, project.table)
-    mp, warnings = resolve_imports(project, mp, candidates(project, mp, specs))  # self-contained? its dependencies
+    mp, warnings = resolve_imports(project, mp, candidates(project, mp))  # self-contained? its dependencies
     for line in warnings + package(project, mp, max_size):
         say(line)
     return {"requires": [[d.module_path, d.name, d.version] for d in mp.requires]}
