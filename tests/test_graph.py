@@ -219,3 +219,24 @@ def test_doit_graph_formats(tmp_path):
     assert 'graph LR\n  n0["pipelines.a (a 1.0)"]' in mermaid and "  n0 --> n1\n  n0 --> n2\n  n1 --> n3\n" in mermaid
     bad = doit(project, "graph", "--format", "png", check=False)
     assert bad.returncode == 3 and "--format 'png' is not one of text, dot, mermaid" in bad.stderr
+
+
+def test_malformed_dependencies_in_a_pulled_sdist_are_one_line(tmp_path, consumer):
+    for i, deps in enumerate(['["x @ https://example.com/x.tar.gz"]', '["os>=1"]', '"x"']):
+        archive = make_tar(consumer / f"bad{i}-1.0.tar.gz", sdist_entries(f"bad{i}") + [
+            (f"bad{i}-1.0/pyproject.toml", f"[tool.micropkg]\ndependencies = {deps}\n".encode())])
+        before = snapshot(consumer)
+        proc = doit(consumer, "pull", f"--source={archive.name}", check=False)
+        assert proc.returncode != 0
+        assert "[tool.micropkg] dependencies" in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
+        assert snapshot(consumer) == before
+
+
+def test_ad_hoc_packaging_records_dependencies_and_stays_up_to_date(tmp_path):
+    project = producer(tmp_path / "acme", {"a": "from acme.pipelines.b.nodes import VALUE\n", "b": "VALUE = 7\n"})
+    first = doit(project, "package", "--micropkg", "pipelines.a")
+    assert "packaged 'acme.pipelines.a'" in first.stdout
+    assert '"b>=1.1"' in member(project / "dist" / "a-1.0.tar.gz", "/pyproject.toml")
+    assert "packaged" not in doit(project, "package", "--micropkg", "pipelines.a").stdout
+    (project / "src/acme/pipelines/b/__init__.py").write_text('__version__ = "1.5"\n')
+    assert "packaged 'acme.pipelines.a'" in doit(project, "package", "--micropkg", "pipelines.a").stdout

@@ -32,11 +32,25 @@ def package_action(project: Project, mp: MicroPackage, max_size: int) -> dict[st
     return {"requires": [[d.module_path, d.name, d.version] for d in mp.requires]}
 
 
-def requires_unchanged(task: Any, values: dict[str, Any], versions: dict[str, list[str]]) -> bool:
+def requires_unchanged(task: Any, values: dict[str, Any], project: Project, versions: dict[str, list[str]]) -> bool:
     """Up to date while the micro-packages it imported when last packaged keep their published
     name and version (what it reads of them: their version files, their alias). Found when the
     action ran, so creating tasks (``doit list``) scans no file."""
-    return all(versions.get(path) == [name, version] for path, name, version in values.get("requires") or ())
+    from ..core.collect import manifest_index
+    from ..errors import MicropkgError
+
+    for path, name, version in values.get("requires") or ():
+        now = versions.get(path)
+        if now is None:  # --micropkg: the manifest's entry
+            try:
+                spec = manifest_index(project)[0].get(path)
+                found = collect(project, spec) if spec else None
+            except MicropkgError:
+                found = None
+            now = [found.name, found.version] if found else None
+        if now != [name, version]:
+            return False
+    return True
 
 
 def package_tasks(project: Project, specs: list[manifest.PackageSpec]) -> Iterator[dict[str, Any]]:
@@ -53,7 +67,7 @@ def package_tasks(project: Project, specs: list[manifest.PackageSpec]) -> Iterat
             "actions": [(package_action, [project, mp, max_size])],
             "file_dep": mp.file_dep,
             "targets": [mp.target],
-            "uptodate": [manifest_config_changed(spec, project, FORMAT_VERSION), (requires_unchanged, [versions])],
+            "uptodate": [manifest_config_changed(spec, project, FORMAT_VERSION), (requires_unchanged, [project, versions])],
             "clean": True,
             "verbosity": 2,
         }
