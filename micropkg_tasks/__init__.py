@@ -6,6 +6,7 @@ task creators and DOIT_CONFIG below. Nothing heavy is imported here, so ``doit l
 from .tasks import (
     DOIT_CONFIG,
     task_diff,
+    task_graph,
     task_migrate,
     task_outdated,
     task_package,
@@ -19,6 +20,7 @@ __version__ = "0.2.0"
 __all__ = [
     "DOIT_CONFIG",
     "task_diff",
+    "task_graph",
     "task_migrate",
     "task_outdated",
     "task_package",

@@ -5,20 +5,27 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from ..config.fs_args import load_fs_args
 from ..config.manifest import DEFAULT_LIMITS, Limits, PullSpec, allow_direct_references
 from ..config.project import REQUIREMENTS_IN, REQUIREMENTS_TXT, Project
-from ..core.install import InstallPlan, Sdist, decide, plan_install
+from ..core.imports import rename_files
+from ..core.install import InstallPlan, Sdist, decide, plan_install, target_module
 from ..core.requirements import append_block, new_requirements
-from ..errors import ArchiveError, ConflictError, MicropkgError, one_line, where
+from ..errors import ArchiveError, ConflictError, MicropkgError, SourceError, one_line, where
 from ..lifecycle.upgrade import MARKERS, NOTHING, merge_step, merged_messages
 from ..sources import fetch
 from ..store import cache, transaction
 from ..store.files import project_lock, sha256_bytes, sha256_file
 from ..store.lock import LockEntry, identity, read_lock, remember, render_lock
 from ..store.tarball import extract, extract_wheel, is_wheel
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 MAX_LISTED = 8
 
@@ -54,13 +61,19 @@ def pull(project: Project, spec: PullSpec, force: bool = False, limits: Limits =
         sdist = (extract_wheel if wheel else extract)(fetched.path, Path(tmp) / "x", where("pull", spec.source),
                                                       limits.max_size)
         check_requirements(project, spec, sdist)
+        first, renames = resolve_dependencies(project, spec, sdist, Path(tmp), limits)
         plan = plan_install(project, spec, sdist)
+        plan = InstallPlan(plan.module, rename_files(plan.files, renames, where("pull", spec.source)))
         check_path_lengths(project, spec, plan)
         with project_lock(project.state_dir):
             recovered = transaction.recover(project)
             if recovered:
                 messages.append(recovered)
-            messages += _install(project, spec, sdist, plan, fetched.sha256, force, merge, fetched.url)
+            staged = Staged()  # the dependencies it brings along, then it: one transaction
+            for dep in first:
+                messages += _install(project, dep.spec, dep.sdist, dep.plan, dep.sha256, force, merge,
+                                     staged=staged, defer=True)
+            messages += _install(project, spec, sdist, plan, fetched.sha256, force, merge, fetched.url, staged=staged)
             keep_archive(project, fetched.path, fetched.sha256)
     if wheel:
         messages.append(f"{sdist.name} {sdist.version} came as a wheel: code and parameters only, a wheel has no tests")
@@ -78,6 +91,115 @@ def locked_archive(project: Project, spec: PullSpec) -> tuple[str, str] | None:
     if entry is None or not entry.url or not Requirement(spec.source).specifier.contains(entry.version, prereleases=True):
         return None
     return entry.url, entry.sha256
+
+
+@dataclass
+class Staged:
+    """The changes of the pulls made so far in one all-or-nothing pull, not applied yet."""
+
+    entries: dict[str, LockEntry] | None = None
+    changes: dict[str, bytes] = field(default_factory=dict)
+    deletes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A dependency fetched and planned, to install before the micro-package that imports it."""
+
+    spec: PullSpec
+    sdist: Sdist
+    plan: InstallPlan
+    sha256: str
+
+
+def resolve_dependencies(project: Project, spec: PullSpec, sdist: Sdist, tmp: Path, limits: Limits,
+                         chain: tuple[str, ...] = (), planned: dict[str, str] | None = None,
+                         ) -> tuple[list[Pending], list[tuple[str, str]]]:
+    """The micro-packages ``sdist`` imports ([tool.micropkg] dependencies): each one the lock has
+    in a satisfying version is where its imports are rewritten to; any other is fetched first
+    (its manifest entry, else from where ``spec`` came from: its folder, bucket or index) and
+    installed with it. Returns (what to install first, in order; module renames)."""
+    from packaging.utils import canonicalize_name
+
+    from ..core.graph import read_dependencies
+
+    label = where("pull", spec.source)
+    requires = read_dependencies(sdist.root, label)
+    if not requires:
+        return [], []
+    planned = {} if planned is None else planned  # dependency name -> module, across the recursion
+    chain = chain + (canonicalize_name(sdist.name),)
+    entries = read_lock(project)
+    first: list[Pending] = []
+    renames = []
+    for req in requires:
+        name = canonicalize_name(req.name)
+        if name in chain:
+            cycle = " -> ".join(chain[chain.index(name):] + (name,))
+            raise ArchiveError(f"{label}: micro-packages depend on each other in a cycle: {cycle}; nothing was changed")
+        if name in planned:
+            renames.append((req.name, f"{project.package_name}.{planned[name]}"))
+            continue
+        installed = sorted(e.module for e in entries.values()
+                           if canonicalize_name(e.name) == name and req.specifier.contains(e.version, prereleases=True))
+        if installed:
+            renames.append((req.name, f"{project.package_name}.{installed[0]}"))
+            continue
+        dep_spec = _dependency_spec(project, spec, req, label)
+        folder = tmp / f"dep-{len(planned)}"
+        (folder / "x").mkdir(parents=True)
+        try:
+            fetched = fetch(project, dep_spec, folder, limits)
+        except SourceError as exc:
+            raise SourceError(f"{label}: it imports micro-package {req}, which is not installed and could not be "
+                              f"fetched ({exc}); pull it first") from None
+        dep = extract(fetched.path, folder / "x", where("pull", dep_spec.source), limits.max_size)
+        if canonicalize_name(dep.name) != name or not req.specifier.contains(dep.version, prereleases=True):
+            raise SourceError(f"{label}: it imports micro-package {req}, but {dep_spec.source} is {dep.name} "
+                              f"{dep.version}; pull a matching version first")
+        check_requirements(project, dep_spec, dep)
+        planned[name] = target_module(dep_spec, dep.package)
+        sub_first, sub_renames = resolve_dependencies(project, dep_spec, dep, tmp, limits, chain, planned)
+        plan = plan_install(project, dep_spec, dep)
+        plan = InstallPlan(plan.module, rename_files(plan.files, sub_renames, where("pull", dep_spec.source)))
+        check_path_lengths(project, dep_spec, plan)
+        first += sub_first + [Pending(dep_spec, dep, plan, fetched.sha256)]
+        renames.append((dep.package, f"{project.package_name}.{planned[name]}"))
+    return first, renames
+
+
+def _dependency_spec(project: Project, spec: PullSpec, req: Requirement, label: str) -> PullSpec:
+    """Where to pull a missing dependency from: its entry in the manifest, else the place ``spec``
+    came from (the same folder or bucket, the same index), into the same destination and env."""
+    from dataclasses import replace
+
+    from packaging.utils import canonicalize_name
+
+    from ..config.manifest import pull_specs
+    from ..sources.choose import parse_requirement, pick_sdist
+    from ..sources.listing import archive_name, folder_files, folder_of
+
+    name = canonicalize_name(req.name)
+    try:
+        manifest = pull_specs(project.micropkg, project.table)
+    except MicropkgError:
+        manifest = []
+    for entry in manifest:
+        known = (parse_requirement(entry.source).name, None) if entry.kind == "index" else \
+            archive_name(entry.source.split("?", 1)[0].rsplit("/", 1)[-1])
+        if known and canonicalize_name(known[0]) == name:
+            return entry
+    if spec.kind == "index":
+        return replace(spec, source=str(req), alias=None, sha256=None)
+    folder = folder_of(spec.source)
+    options = load_fs_args(project.root, spec.fs_args, label) if spec.kind == "url" else {}
+    try:
+        chosen = pick_sdist(req, folder_files(folder, project.root, options, label), label)
+    except SourceError:
+        raise SourceError(f"{label}: it imports micro-package {req}, which is not installed and not in {folder}; "
+                          f"pull it first (doit pull --source=<its sdist>)") from None
+    source = chosen.url if spec.kind == "url" else (chosen.filename if folder == "." else f"{folder}/{chosen.filename}")
+    return replace(spec, source=source, alias=None, sha256=None)
 
 
 def check_requirements(project: Project, spec: PullSpec, sdist: Sdist) -> None:
@@ -115,9 +237,11 @@ def keep_archive(project: Project, archive: Path, sha256: str) -> None:
 
 
 def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, archive_sha: str,
-             force: bool, merge: str = "", url: str = "") -> list[str]:
+             force: bool, merge: str = "", url: str = "", staged: Staged | None = None,
+             defer: bool = False) -> list[str]:
     label = where("pull", spec.source)
-    entries = read_lock(project)
+    staged = staged or Staged()
+    entries = read_lock(project) if staged.entries is None else staged.entries
     entry = entries.get(plan.module)
     owners = {path: module for module, other in entries.items() if module != plan.module for path in other.files}
     plan_hashes = {path: sha256_bytes(data) for path, data in plan.files.items()}
@@ -132,8 +256,10 @@ def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, 
         hint = "; or --merge=markers to merge your edits with conflict markers" if upgrade.unresolved and merge != MARKERS else ""
         raise ConflictError(f"{label}: would overwrite {shown}. Nothing was changed; use --force to replace them{hint}")
 
-    changes = {path: upgrade.merged.get(path, plan.files[path]) for path in writes}
-    req_text = requirements_text(project)
+    changes = {**staged.changes, **{path: upgrade.merged.get(path, plan.files[path]) for path in writes}}
+    deletes += staged.deletes
+    req_text = (staged.changes[REQUIREMENTS_IN].decode("utf-8") if REQUIREMENTS_IN in staged.changes
+                else requirements_text(project))
     started_from_txt = bool(req_text) and not project.requirements_in.exists()
     added = new_requirements(req_text, list(sdist.requirements))
     if added:
@@ -151,8 +277,11 @@ def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, 
     new_entries = {**entries, plan.module: new_entry}
     if new_entry != entry:
         changes[project.rel(project.lock_path)] = render_lock(new_entries).encode("utf-8")
-    transaction.apply(project, changes, deletes)
-    remember(project.lock_path, new_entries)
+    if defer:
+        staged.entries, staged.changes, staged.deletes = new_entries, changes, deletes
+    else:
+        transaction.apply(project, changes, deletes)
+        remember(project.lock_path, new_entries)
 
     verb = "pulled" if entry is None else f"updated from {entry.version} to" if entry.version != sdist.version else "re-pulled"
     messages = [f"{verb} {sdist.name} {sdist.version} into {project.package_name}.{plan.module} "

@@ -19,7 +19,7 @@ from ..errors import where as entry
 from .project import TABLE
 
 MODULE_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")  # used with fullmatch: "$" passes "x\n"
-PACKAGE_OPTIONS = ("alias", "destination", "env")
+PACKAGE_OPTIONS = ("alias", "destination", "env", "allow")
 PULL_OPTIONS = ("alias", "destination", "env", "fs_args", "sha256", "index")
 SHA256 = re.compile(r"[0-9a-f]{64}")
 ENV = re.compile(r"\w[\w.-]*")
@@ -38,6 +38,7 @@ class PackageSpec:
     alias: str | None = None
     destination: str | None = None
     env: str = "base"
+    allow: tuple[str, ...] = ()  # project modules outside any micro-package it may import
 
     @property
     def name(self) -> str:
@@ -45,7 +46,10 @@ class PackageSpec:
         return self.alias or self.module_path.rsplit(".", 1)[-1]
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        spec = asdict(self)
+        if not self.allow:
+            del spec["allow"]  # the task state of entries without it stays as it was
+        return spec
 
 
 @dataclass(frozen=True)
@@ -180,7 +184,7 @@ def _options(key: str, value: Any, allowed: tuple[str, ...], where: str) -> dict
     opts = {k.replace("-", "_"): v for k, v in value.items()}
     for opt, val in opts.items():
         if opt in allowed:
-            if val is not None and not isinstance(val, str):
+            if val is not None and not isinstance(val, str) and opt != "allow":
                 raise ManifestError(f"{where}: option {shown(opt)} must be a string, not {type(val).__name__}")
             continue
         if isinstance(val, Mapping):
@@ -197,8 +201,15 @@ def _section(micropkg: Mapping[str, Any], table: str, section: str) -> Mapping[s
     return entries
 
 
+def check_allow(allow: Any, where: str) -> tuple[str, ...]:
+    """``allow = ["acme.utils"]``: dotted names of project modules a micro-package may import."""
+    if not isinstance(allow, list) or not all(isinstance(a, str) and MODULE_PATH.fullmatch(a) for a in allow):
+        raise ManifestError(f"{where}: allow must be a list of module names such as [\"acme.utils\"]")
+    return tuple(allow)
+
+
 def package_spec(module_path: str, *, alias: Any = None, destination: Any = None, env: Any = None,
-                 where: str | None = None) -> PackageSpec:
+                 allow: Any = None, where: str | None = None) -> PackageSpec:
     where = where or entry("package", one_line(module_path, 80))
     check_module_path(module_path, where)
     return PackageSpec(
@@ -206,6 +217,7 @@ def package_spec(module_path: str, *, alias: Any = None, destination: Any = None
         alias=check_alias(alias, where) if alias else None,
         destination=check_relative(destination, where, "destination") if destination else None,
         env=check_env(env, where) if env else "base",
+        allow=check_allow(allow, where) if allow is not None else (),
     )
 
 

@@ -5,14 +5,15 @@ Pure decisions over file listings; the only I/O is walking folders (one stat-fre
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, replace
+from functools import cache, lru_cache
 from pathlib import Path
 
 from ..config.manifest import PackageSpec
 from ..config.project import CONF_DIR, Project
 from ..errors import PackageError, one_line
 from ..errors import where as entry
+from .imports import PathIndex
 from .layout import (
     REQUIREMENTS,
     parameter_names,
@@ -27,6 +28,20 @@ DEFAULT_DESTINATION = "dist"
 
 
 @dataclass(frozen=True)
+class Dependency:
+    """Another micro-package of the manifest that one imports: recorded in the sdist as
+    ``<name>>=<version>`` and its imports rewritten to ``<name>``, as the alias rename does."""
+
+    module_path: str
+    name: str
+    version: str
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.name}>={self.version}"
+
+
+@dataclass(frozen=True)
 class MicroPackage:
     """A spec resolved in a project. Each file is (project-relative path, path inside its role)."""
 
@@ -38,6 +53,7 @@ class MicroPackage:
     tests: tuple[tuple[str, str], ...]
     version_file: str
     target: str
+    requires: tuple[Dependency, ...] = ()  # the micro-packages of the manifest it imports (package action)
 
     @property
     def file_dep(self) -> list[str]:
@@ -219,3 +235,132 @@ def collect(project: Project, spec: PackageSpec) -> MicroPackage:
         version_file=version_file,
         target=f"{destination}/{sdist_root(name, version)}.tar.gz",
     )
+
+
+# -- imports: self-containment and dependencies between micro-packages ---------------------------
+
+@lru_cache(maxsize=4)
+def manifest_index(project: Project) -> tuple[dict[str, PackageSpec], PathIndex]:
+    """The manifest's micro-packages by module path, and their index: made once per process
+    (a Project compares by its facts; the manifest is read once per doit command)."""
+    from ..config.manifest import package_specs
+    from .imports import PathIndex
+
+    specs = {spec.module_path: spec for spec in package_specs(project.micropkg, project.table)}
+    return specs, PathIndex(list(specs))
+
+
+def candidates(project: Project, mp: MicroPackage) -> tuple[MicroPackage, ...]:
+    """The micro-packages of the manifest that ``mp`` may import, and those they may import in
+    turn: found by a regex over the Python files' text (``imports.mentions``, no parse), never
+    missing an absolute reference; only these are collected and parsed."""
+    from .imports import mentions
+
+    by_path, index = manifest_index(project)
+    found: dict[str, MicroPackage] = {}
+    todo = [mp]
+    while todo:
+        current = todo.pop()
+        own = current.spec.module_path
+        for src, _ in current.code + current.tests:
+            if not src.endswith(".py"):
+                continue
+            try:
+                text = (project.root / src).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue  # _scan names it
+            for mention in mentions(text, project.package_name, outside=own):
+                for path in index.related(mention):
+                    if path != mp.spec.module_path and path not in found:
+                        found[path] = collect(project, by_path[path])
+                        todo.append(found[path])
+    return tuple(found[path] for path in sorted(found))
+
+
+def resolve_imports(project: Project, mp: MicroPackage, others: tuple[MicroPackage, ...]) -> tuple[MicroPackage, list[str]]:
+    """``mp`` with the micro-packages it imports (among ``others``, those it may mention) as
+    ``requires``, and the warning lines for allowed imports. An import of a project module in
+    no micro-package, a relative import climbing out, or a cycle is a PackageError, one line each."""
+    from .graph import find_cycle
+
+    by_path = {o.spec.module_path: o for o in (*others, mp)}
+    edges: dict[str, list[str]] = {}
+    problems: list[str] = []
+    warnings: list[str] = []
+    todo = [mp]
+    while todo:
+        current = todo.pop()
+        path = current.spec.module_path
+        if path in edges:
+            continue
+        deps, bad, allowed = _scan(project, current, list(by_path))
+        edges[path] = deps
+        if current is mp:
+            problems, warnings = bad, allowed
+        todo += [by_path[d] for d in deps if d in by_path]
+    if problems:
+        raise PackageError("\n".join(problems))
+    cycle = find_cycle(edges)
+    if cycle:
+        raise PackageError(f"{entry('package', mp.spec.module_path)}: micro-packages import each other in a cycle: "
+                           f"{' -> '.join(cycle)}; a cycle can never be pulled, move the shared code into one of them")
+    requires = tuple(Dependency(d, by_path[d].name, by_path[d].version) for d in edges[mp.spec.module_path])
+    return (replace(mp, requires=requires) if requires else mp), warnings
+
+
+def _scan(project: Project, mp: MicroPackage, module_paths: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """(the micro-packages of ``module_paths`` it imports, problem lines, allowed lines)."""
+    from .imports import may_leave, owner, references
+
+    package = project.package_name
+    where = entry("package", mp.spec.module_path)
+    parts = tuple(mp.spec.module_path.split("."))
+    deps: set[str] = set()
+    problems, allowed = [], []
+    for files, top in ((mp.code, (package, *parts)), (mp.tests, ("tests", *parts))):
+        for src, rel in files:
+            if not src.endswith(".py"):
+                continue
+            try:
+                text = (project.root / src).read_text(encoding="utf-8")
+                if not may_leave(text, package, mp.spec.module_path):
+                    continue  # the common case: nothing to parse
+                refs = references(text, package, top + tuple(rel.split("/")[:-1]))
+            except OSError as exc:
+                raise PackageError(f"{where}: {_shown(project, src)} cannot be read ({exc.strerror})") from None
+            except (SyntaxError, ValueError) as exc:
+                lineno = getattr(exc, "lineno", None)
+                line = f" (line {lineno})" if lineno else ""
+                raise PackageError(f"{where}: cannot rewrite the imports of {_shown(project, src)}: it is not valid "
+                                   f"UTF-8 Python 3{line}") from None
+            for ref in refs:
+                inner = ref.name[len(package) + 1:] if ref.kind != "relative" else ""
+                if ref.kind == "relative":
+                    top_name = ".".join(top)
+                    if ref.name == top_name or ref.name.startswith(top_name + "."):
+                        continue
+                else:
+                    found = owner(inner, module_paths)
+                    if found == mp.spec.module_path:
+                        continue
+                    if found:
+                        deps.add(found)
+                        continue
+                    if ref.kind == "string" and not _is_project_module(project, inner):
+                        continue  # "acme.log": a dotted string, not a module of the project
+                at = f"{_shown(project, src)}:{ref.line}"
+                if any(ref.name == a or ref.name.startswith(a + ".") for a in mp.spec.allow):
+                    allowed.append(f"{at} imports {ref.name}, which is not part of the micro-package: left as it is "
+                                   "(listed in allow); pulls need it in the project already")
+                elif ref.kind == "relative":
+                    problems.append(f"{at} imports {ref.name} with a relative import that climbs out of the "
+                                    "micro-package: import it absolutely from a micro-package, or list it in allow")
+                else:
+                    problems.append(f"{at} imports {ref.name}, which is not part of any micro-package: "
+                                    "package it too, or list it in allow")
+    return sorted(deps), problems, allowed
+
+
+def _is_project_module(project: Project, inner: str) -> bool:
+    first = inner.split(".", 1)[0]
+    return (project.package_dir / first).is_dir() or (project.package_dir / f"{first}.py").is_file()

@@ -25,6 +25,7 @@ class Member:
     data: bytes | None = None
     path: Path | None = None
     rename: tuple[str, str] | None = None
+    renames: tuple[tuple[str, str], ...] = ()  # then these: imports of dependencies -> their names
     label: str = ""  # the entry, for messages
     shown: str = ""  # the project-relative source path, for messages
 
@@ -36,11 +37,16 @@ class Member:
             raw = self.path.read_bytes()
         except OSError as exc:
             raise PackageError(f"{self.label}: {one_line(self.shown or self.name)} cannot be read ({exc.strerror})") from None
-        return renamed(raw, self.shown or self.name, self.rename, self.label)
+        data = renamed(raw, self.shown or self.name, self.rename, self.label)
+        for pair in self.renames:
+            data = renamed(data, self.shown or self.name, pair, self.label)
+        return data
 
 
-def render_pyproject(name: str, version: str, requirements: list[str]) -> str:
-    """A static pyproject: flit_core builds a wheel of ``<name>/`` (config included, no tests)."""
+def render_pyproject(name: str, version: str, requirements: list[str], dependencies: list[str] | None = None) -> str:
+    """A static pyproject: flit_core builds a wheel of ``<name>/`` (config included, no tests).
+    Micro-packages it imports are ``[tool.micropkg] dependencies``, never ``[project]``'s: pip
+    and pip-compile must not look them up on a public index."""
     q = json.dumps  # a JSON string is a valid TOML basic string
     deps = "".join(f"    {q(r)},\n" for r in requirements)
     return (
@@ -54,7 +60,8 @@ def render_pyproject(name: str, version: str, requirements: list[str]) -> str:
         f"dependencies = [\n{deps}]\n\n"
         "[tool.flit.module]\n"
         f"name = {q(name)}\n"
-    )
+    ) + ("\n[tool.micropkg]\n" + "dependencies = [\n" + "".join(f"    {q(d)},\n" for d in dependencies) + "]\n"
+         if dependencies else "")
 
 
 def plan_sdist(project: Project, mp: MicroPackage) -> list[Member]:
@@ -66,17 +73,20 @@ def plan_sdist(project: Project, mp: MicroPackage) -> list[Member]:
     label = where("package", mp.spec.module_path)
     root = sdist_root(mp.name, mp.version)
     rename = (f"{project.package_name}.{mp.spec.module_path}", mp.name)
+    renames = tuple((f"{project.package_name}.{d.module_path}", d.name)
+                    for d in sorted(mp.requires, key=lambda d: -len(d.module_path)))
     requirements = _requirements(project, mp.requirements_file, label) if mp.requirements_file else []
     members = [
         Member(f"{root}/{PKG_INFO}", data=render_pkg_info(mp.name, mp.version, requirements).encode()),
-        Member(f"{root}/{PYPROJECT}", data=render_pyproject(mp.name, mp.version, requirements).encode()),
+        Member(f"{root}/{PYPROJECT}", data=render_pyproject(mp.name, mp.version, requirements,
+                                                                  [d.requirement for d in mp.requires]).encode()),
     ]
-    members += [Member(code_member(root, mp.name, rel), path=project.root / src, rename=rename, label=label,
-                       shown=src) for src, rel in mp.code]
+    members += [Member(code_member(root, mp.name, rel), path=project.root / src, rename=rename, renames=renames,
+                       label=label, shown=src) for src, rel in mp.code]
     members += [Member(config_member(root, mp.name, rel), path=project.root / src, label=label, shown=src)
                 for src, rel in mp.config]
-    members += [Member(tests_member(root, rel), path=project.root / src, rename=rename, label=label, shown=src)
-                for src, rel in mp.tests]
+    members += [Member(tests_member(root, rel), path=project.root / src, rename=rename, renames=renames, label=label,
+                       shown=src) for src, rel in mp.tests]
     if mp.tests and not any(rel == INIT for _, rel in mp.tests):
         members.append(Member(tests_member(root, INIT), data=b""))
     members.sort(key=lambda m: m.name)

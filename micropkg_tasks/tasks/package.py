@@ -10,7 +10,7 @@ from ..config import manifest
 from ..config.project import Project
 from ..core.collect import MicroPackage, collect
 from ..errors import ManifestError
-from .edge import action, loading, message_task, option
+from .edge import action, loading, message_task, option, say
 from .edge import project as current_project
 
 PACKAGE_PARAMS = [
@@ -23,10 +23,35 @@ PACKAGE_PARAMS = [
 
 
 @action
-def package_action(project: Project, mp: MicroPackage, max_size: int) -> list[str]:
+def package_action(project: Project, mp: MicroPackage, max_size: int) -> dict[str, Any]:
     from ..actions.package import package
+    from ..core.collect import candidates, resolve_imports
 
-    return package(project, mp, max_size)
+    mp, warnings = resolve_imports(project, mp, candidates(project, mp))  # self-contained? its dependencies
+    for line in warnings + package(project, mp, max_size):
+        say(line)
+    return {"requires": [[d.module_path, d.name, d.version] for d in mp.requires]}
+
+
+def requires_unchanged(task: Any, values: dict[str, Any], project: Project, versions: dict[str, list[str]]) -> bool:
+    """Up to date while the micro-packages it imported when last packaged keep their published
+    name and version (what it reads of them: their version files, their alias). Found when the
+    action ran, so creating tasks (``doit list``) scans no file."""
+    from ..core.collect import manifest_index
+    from ..errors import MicropkgError
+
+    for path, name, version in values.get("requires") or ():
+        now = versions.get(path)
+        if now is None:  # --micropkg: the manifest's entry
+            try:
+                spec = manifest_index(project)[0].get(path)
+                found = collect(project, spec) if spec else None
+            except MicropkgError:
+                found = None
+            now = [found.name, found.version] if found else None
+        if now != [name, version]:
+            return False
+    return True
 
 
 @action
@@ -53,8 +78,10 @@ def package_tasks(project: Project, specs: list[manifest.PackageSpec], wheel: bo
     from ..core.sdist import FORMAT_VERSION
 
     max_size = manifest.max_size(project.micropkg, project.table)
-    for spec in specs:
-        mp = collected(project, spec)
+    mps = [collected(project, spec) for spec in specs]
+    versions = {mp.spec.module_path: [mp.name, mp.version] for mp in mps}
+    for mp in mps:
+        spec = mp.spec
         wheels = []
         if wheel:
             from ..actions.wheel import wheel_target
@@ -66,7 +93,7 @@ def package_tasks(project: Project, specs: list[manifest.PackageSpec], wheel: bo
             "actions": [(package_action, [project, mp, max_size])] + [(wheel_action, [project, mp, w]) for w in wheels],
             "file_dep": mp.file_dep,
             "targets": [mp.target, *wheels],
-            "uptodate": [manifest_config_changed(spec, project, FORMAT_VERSION)],
+            "uptodate": [manifest_config_changed(spec, project, FORMAT_VERSION), (requires_unchanged, [project, versions])],
             "clean": True,
             "verbosity": 2,
         }

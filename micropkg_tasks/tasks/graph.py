@@ -1,0 +1,52 @@
+"""``doit graph``: which micro-packages import which, in the manifest and in what the lock
+installed, as text, Graphviz dot or Mermaid."""
+from __future__ import annotations
+
+from typing import Any
+
+from doit import task_params
+
+from ..config import manifest
+from ..config.project import Project
+from ..errors import ManifestError
+from .edge import action, loading, option
+from .edge import project as current_project
+
+FORMATS = ("text", "dot", "mermaid")
+
+
+@action
+def graph_action(project: Project, fmt: str) -> list[str]:
+    from ..core.collect import collect
+    from ..core.graph import render
+    from ..core.imports import import_edges
+    from ..store.lock import read_lock
+
+    out = []
+    specs = manifest.package_specs(project.micropkg, project.table)
+    if specs:
+        mps = [collect(project, spec) for spec in specs]
+        files = {mp.spec.module_path: [src for src, _ in mp.code + mp.tests] for mp in mps}
+        labels = {mp.spec.module_path: f"{mp.spec.module_path} ({mp.name} {mp.version})" for mp in mps}
+        out.append(render(import_edges(project.root, project.package_name, files), labels, fmt,
+                          f"[{project.table}.package]"))
+    entries = read_lock(project)
+    if entries:
+        files = {module: sorted(entry.files) for module, entry in entries.items()}
+        labels = {module: f"{module} ({entry.name} {entry.version})" for module, entry in entries.items()}
+        out.append(render(import_edges(project.root, project.package_name, files), labels, fmt,
+                          project.lock_path.name))
+    if not out:
+        return [f"No micro-packages: [{project.table}.package] is empty and nothing was pulled"]
+    return ["\n\n".join(out)]
+
+
+@task_params([option("format", f"how to draw it: {', '.join(FORMATS)} (text)")])
+def task_graph(format: str) -> Any:
+    """Show which micro-packages import which (manifest and micropkg.lock): --format text|dot|mermaid."""
+    with loading():
+        project = current_project()
+        fmt = format or "text"
+        if fmt not in FORMATS:
+            raise ManifestError(f"graph: --format {manifest.shown(fmt)} is not one of {', '.join(FORMATS)}")
+        return {"actions": [(graph_action, [project, fmt])], "uptodate": [False], "verbosity": 2}
