@@ -253,3 +253,17 @@ def test_the_lock_records_conflicts_only_for_its_files(consumer):
         parse_lock(text, project)
     assert parse_lock(text.replace("b.py", "a.py"), project)["tidy"].conflicted == ("src/consumer/tidy/a.py",)
     assert parse_lock(text.replace('conflicted = ["src/consumer/tidy/b.py"]\n', ""), project)["tidy"].conflicted == ()
+
+
+def test_outdated_asks_only_the_index_the_entry_names(consumer, shelf, tmp_path):
+    """A requirement entry with `index` (here a folder used as a bucket) is checked there only:
+    pip's index (unreachable here) is never asked, so no warning, and its newer versions count."""
+    from conftest import add_manifest
+
+    add_manifest(consumer, f'[tool.micropkg.pull]\n"tidy>=1.0,<2" = {{index = "{shelf}", alias = "named"}}')
+    env = clean_env(PIP_INDEX_URL="http://127.0.0.1:9/simple")
+    assert "pulled tidy 1.0 into consumer.named" in doit(consumer, "pull", env=env).stdout
+    proc = doit(consumer, "-r", "zero", "outdated", "--json", env=env)
+    rows = json.loads(proc.stdout)
+    assert [(r["module"], r["installed"], r["newest"], r["behind"]) for r in rows] == [("named", "1.0", "3.0", True)]
+    assert "warning" not in proc.stderr

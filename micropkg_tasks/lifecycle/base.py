@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..config.manifest import DEFAULT_LIMITS, Limits, PullSpec, pull_specs, source_kind
+from ..config.manifest import DEFAULT_LIMITS, Limits, PullSpec, index_for, pull_specs, source_kind
 from ..config.project import Project
 from ..core.install import plan_install
 from ..errors import MicropkgError, SourceError, where
@@ -20,13 +20,16 @@ def source_spec(project: Project, entry: LockEntry, fs_args: str | None = None) 
     version (``name==version``: the range would now pick a newer one); fs-args from the manifest
     entry of the same source when the caller has none."""
     source = f"{entry.name}=={entry.version}" if source_kind(entry.source) == "index" else entry.source
+    try:
+        manifest = next((s for s in pull_specs(project.micropkg, project.table) if s.source == entry.source), None)
+        index = manifest.index if manifest else index_for(entry.source, project.micropkg, project.table)
+    except MicropkgError:
+        manifest, index = None, None
     if fs_args is None:
-        try:
-            fs_args = next((s.fs_args for s in pull_specs(project.micropkg, project.table) if s.source == entry.source), None)
-        except MicropkgError:
-            fs_args = None
+        fs_args = manifest.fs_args if manifest else None
     return PullSpec(source=source, kind=source_kind(source), alias=entry.alias or None,
-                    destination=entry.destination or None, env=entry.env, fs_args=fs_args)
+                    destination=entry.destination or None, env=entry.env, fs_args=fs_args,
+                    index=index if source_kind(source) == "index" else None)
 
 
 def pulled_archive(project: Project, entry: LockEntry, workdir: Path, limits: Limits = DEFAULT_LIMITS,

@@ -51,14 +51,13 @@ def listing(project: Project, entry: LockEntry, limits: Limits = DEFAULT_LIMITS)
 
     label = where("pull", entry.source)
     spec = source_spec(project, entry)
-    if spec.kind == "index":
+    if spec.kind == "index":  # the index the entry (or the project) names, else pip's: never another
+        from ..sources import available
         from ..sources.download import Deadline
-        from ..sources.index import index_files
-        from ..sources.pipconf import index_url
 
         deadline = Deadline(limits.timeout, limits.max_size)
         try:
-            return index_files(entry.name, index_url(), deadline)
+            return available(project, spec, deadline)
         finally:
             deadline.close()
     from ..config.fs_args import load_fs_args
