@@ -161,3 +161,17 @@ def test_rename_reaches_imports_nested_in_every_kind_of_statement():
     assert "from tidy import a" in renamed and "from tidy import b" in renamed and "from tidy import c" in renamed
     assert "from tidy import d" in renamed and "return 'tidy.h'" in renamed
     assert "import acme.x as ax" in renamed  # the parent module is not the renamed one
+
+
+@pytest.mark.parametrize("text,expected", [
+    ('__version__ = "0.3.1"\n', "0.3.1"),
+    ("__version__: str = '1.2'  # the release\n", "1.2"),
+    ('"""Doc."""\n__version__ = "2.0"\n', "2.0"),  # a docstring: the parser's path
+    ('def f():\n    __version__ = "9"\n__version__ = "1.0"\n', "1.0"),  # two mentions: the parser's path
+    ('x = """\n__version__ = "9"\n"""\n', None),  # only inside a string
+    ('if True:\n    __version__ = "9"\n', None),  # not top level
+])
+def test_version_is_what_the_parser_would_find(tmp_path, text, expected):
+    init = tmp_path / "__init__.py"
+    init.write_text(text)
+    assert read_version(init) == expected

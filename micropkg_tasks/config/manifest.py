@@ -9,7 +9,7 @@ from __future__ import annotations
 import keyword
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -46,7 +46,7 @@ class PackageSpec:
         return self.alias or self.module_path.rsplit(".", 1)[-1]
 
     def as_dict(self) -> dict[str, Any]:
-        spec = asdict(self)
+        spec = {f.name: getattr(self, f.name) for f in fields(self)}  # asdict deep-copies: slower
         if not self.allow:
             del spec["allow"]  # the task state of entries without it stays as it was
         return spec
@@ -66,7 +66,7 @@ class PullSpec:
     index: str | None = None  # where a requirement is resolved: a bucket/folder or a simple index, nothing else
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def source_kind(source: str) -> str:

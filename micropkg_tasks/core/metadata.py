@@ -21,6 +21,9 @@ def read_version(init_file: Path) -> str | None:
         return None
     if "__version__" not in text:
         return None
+    simple = _SIMPLE_VERSION.findall(text)
+    if len(simple) == 1 and text.count("__version__") == 1 and '"""' not in text and "'''" not in text:
+        return str(simple[0][1])  # one plain top-level line: what the parser would find, without it
     try:
         tree = ast.parse(text, filename=str(init_file))
     except SyntaxError as exc:
@@ -36,6 +39,8 @@ def read_version(init_file: Path) -> str | None:
     return None
 
 
+#: ``__version__ = "1.2"`` at the start of a line (top level), a plain string, maybe a comment after.
+_SIMPLE_VERSION = re.compile(r"""^__version__[ \t]*(?::[ \t]*str[ \t]*)?=[ \t]*(["'])([^"'\\\n]*)\1[ \t]*(?:#[^\n]*)?$""", re.M)
 _CANONICAL = re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*")
 
 

@@ -1,16 +1,18 @@
 """``doit package``: one task per manifest entry (or ``--micropkg``), wired from the core."""
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from typing import Any
 
 from doit import task_params
+from doit.tools import config_changed
 
 from ..config import manifest
 from ..config.project import Project
 from ..core.collect import MicroPackage, collect
 from ..errors import ManifestError
-from .edge import action, loading, message_task, option, say
+from .edge import action, loading, message_task, option, package_specs, say
 from .edge import project as current_project
 
 PACKAGE_PARAMS = [
@@ -93,16 +95,28 @@ def package_tasks(project: Project, specs: list[manifest.PackageSpec], wheel: bo
             "actions": [(package_action, [project, mp, max_size])] + [(wheel_action, [project, mp, w]) for w in wheels],
             "file_dep": mp.file_dep,
             "targets": [mp.target, *wheels],
-            "uptodate": [manifest_config_changed(spec, project, FORMAT_VERSION), (requires_unchanged, [project, versions])],
+            "uptodate": [PackageUptodate(spec, project, FORMAT_VERSION, versions)],
             "clean": True,
             "verbosity": 2,
         }
 
 
-def manifest_config_changed(spec: manifest.PackageSpec, project: Project, format_version: str) -> Any:
-    from doit.tools import config_changed
+class PackageUptodate(config_changed):  # type: ignore[misc]  # doit's class carries no types
+    """A package task is up to date while its entry, the project package and the sdist format are
+    what they were (doit's config_changed) and the micro-packages it imported keep their name and
+    version (``requires_unchanged``). One callable, its signature given: doit inspects every
+    uptodate callable of every task on every command, which cost more than the checks."""
 
-    return config_changed({"spec": spec.as_dict(), "package": project.package_name, "format": format_version})
+    __signature__ = inspect.Signature([inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                                       for name in ("task", "values")])
+
+    def __init__(self, spec: manifest.PackageSpec, project: Project, format_version: str,
+                 versions: dict[str, list[str]]) -> None:
+        super().__init__({"spec": spec.as_dict(), "package": project.package_name, "format": format_version})
+        self.project, self.versions = project, versions
+
+    def __call__(self, task: Any, values: dict[str, Any]) -> bool:
+        return bool(super().__call__(task, values)) and requires_unchanged(task, values, self.project, self.versions)
 
 
 @task_params(PACKAGE_PARAMS)
@@ -116,7 +130,7 @@ def task_package(micropkg: str, alias: str, env: str, destination: str, wheel: b
         elif alias or env or destination:
             raise ManifestError("package: --alias, --env and --destination need --micropkg <module path>")
         else:
-            specs = manifest.package_specs(project.micropkg, project.table)
+            specs = package_specs(project)
         if not specs:
             return message_task(task_package.__doc__, "Nothing to package: add entries to "
                                 f"[{project.table}.package] in pyproject.toml, or use --micropkg.")

@@ -10,7 +10,7 @@ from doit import task_params
 
 from ..config import manifest
 from ..config.project import Project
-from .edge import action, loading, message_task, option
+from .edge import action, loading, message_task, option, package_specs
 from .edge import project as current_project
 from .package import collected
 
@@ -60,10 +60,10 @@ def task_publish(to: str) -> Any:
         project = current_project()
         dest = (manifest.publish_destination(to, project.table, where="publish --to") if to
                 else manifest.publish(project.micropkg, project.table))
-        specs = manifest.package_specs(project.micropkg, project.table)
         if dest is None:
             return message_task(task_publish.__doc__, f"Nowhere to publish: set [{project.table}] publish = "
                                 "\"s3://bucket/micropkgs/\" (a folder, bucket or index upload URL), or use --to.")
+        specs = package_specs(project)
         if not specs:
             return message_task(task_publish.__doc__, f"Nothing to publish: add entries to [{project.table}.package].")
         wheel = manifest.wheel(project.micropkg, project.table)
