@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+from functools import lru_cache
 from collections.abc import Iterator
 from typing import Any
 
@@ -40,15 +41,23 @@ def _only_from_imports(source: str, old: str, new: str) -> str | None:
     exactly what the parser's path gives (tests compare the two)."""
     if '"""' in source or "'''" in source or "\\\n" in source:
         return None
-    line_start = re.compile(r"^([ \t]*from[ \t]+)" + re.escape(old) + r"(?=[ \t.])", re.M)
+    line_start, leaf_word, whole = _patterns(old)
     spans = [m.end(1) for m in line_start.finditer(source)]
-    mentions = [m.start() for m in re.finditer(r"(?<!\w)" + re.escape(old.rpartition(".")[2]) + r"(?!\w)", source)]
     leaf_at = len(old) - len(old.rpartition(".")[2])
-    if not spans or sorted(at + leaf_at for at in spans) != mentions:
+    if not spans or [at + leaf_at for at in spans] != [m.start() for m in leaf_word.finditer(source)]:
         return None  # ``old`` (or its last part) is mentioned elsewhere: let the parser decide
-    if any(not re.match(re.escape(old) + r"(\.\w+)*[ \t]+import\b", source[at:]) for at in spans):
+    if any(not whole.match(source, at) for at in spans):
         return None
     return line_start.sub(lambda m: m.group(1) + new, source)
+
+
+@lru_cache(maxsize=256)
+def _patterns(old: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The fast path's patterns for one module name, compiled once: its ``from`` lines, its last
+    part as a word, and a whole ``old[.sub] import`` clause."""
+    return (re.compile(r"^([ \t]*from[ \t]+)" + re.escape(old) + r"(?=[ \t.])", re.M),
+            re.compile(r"(?<!\w)" + re.escape(old.rpartition(".")[2]) + r"(?!\w)"),
+            re.compile(re.escape(old) + r"(\.\w+)*[ \t]+import\b"))
 
 
 def rename_module_parsed(source: str, old: str, new: str) -> str:
