@@ -47,7 +47,9 @@ def generate(root: Path, n: int, package: str = "bench") -> Path:
         entries.append(f'"pipelines.{mp}" = {{}}')
     (root / "pyproject.toml").write_text(
         f'[tool.kedro]\npackage_name = "{package}"\nproject_name = "{package}"\nkedro_init_version = "0.19.15"\n'
-        f'source_dir = "src"\n\n[tool.micropkg]\ncompile = false\n\n'
-        "[tool.micropkg.package]\n" + "\n".join(entries) + "\n")
+        # Kedro 0.19's own table: Kedro 0.19.15 runs on this project side by side with us, and
+        # it reads only [tool.kedro.micropkg]; we read it too in a Kedro 0.19 project.
+        f'source_dir = "src"\n\n[tool.kedro.micropkg]\ncompile = false\n\n'
+        "[tool.kedro.micropkg.package]\n" + "\n".join(entries) + "\n")
     (root / "dodo.py").write_text("from micropkg_tasks import *\n")
     return root
