@@ -139,6 +139,12 @@ def test_a_pull_from_a_folder_brings_its_dependencies_along(tmp_path, consumer):
     assert "consumer.pipelines.d.nodes" in (consumer / "src/consumer/pipelines/b/nodes.py").read_text()
     lock = (consumer / "micropkg.lock").read_text()
     assert 'source = "shared/d-1.3.tar.gz"' in lock
+    # every archive of the pull is cached, the dependencies' too: diff and merges have their base
+    import hashlib
+
+    cached = {p.name for p in (consumer / ".micropkg" / "cache").iterdir()}
+    for name in ("a-1.0", "b-1.1", "c-1.2", "d-1.3"):
+        assert f"{hashlib.sha256((consumer / 'shared' / f'{name}.tar.gz').read_bytes()).hexdigest()}.tar.gz" in cached
     # the graph of what the lock installed
     text = doit(consumer, "graph").stdout
     assert "micropkg.lock:\n  pipelines.a (a 1.0)\n    └─ pipelines.b (b 1.1)\n      └─ pipelines.d (d 1.3)\n" \
@@ -240,3 +246,14 @@ def test_ad_hoc_packaging_records_dependencies_and_stays_up_to_date(tmp_path):
     assert "packaged" not in doit(project, "package", "--micropkg", "pipelines.a").stdout
     (project / "src/acme/pipelines/b/__init__.py").write_text('__version__ = "1.5"\n')
     assert "packaged 'acme.pipelines.a'" in doit(project, "package", "--micropkg", "pipelines.a").stdout
+
+
+def test_the_graph_functions_need_no_recursion_for_long_chains():
+    from micropkg_tasks.core.graph import find_cycle, render, topological
+
+    chain = {f"p{i:04d}": [f"p{i + 1:04d}"] for i in range(3000)}
+    assert find_cycle(chain) is None
+    assert topological(chain)[0] == "p3000" and len(topological(chain)) == 3001
+    assert len(render(chain, {}, "text", "t").splitlines()) == 3002
+    chain["p3000"] = ["p0000"]
+    assert len(find_cycle(chain)) == 3002

@@ -3,6 +3,7 @@ apply atomically. The shell around the pure decisions in sources/extract/install
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -30,11 +31,31 @@ if TYPE_CHECKING:
 MAX_LISTED = 8
 
 
-def _current(project: Project, paths: Iterable[str]) -> dict[str, str | None]:
-    out = {}
+def _current(project: Project, paths: Iterable[str], label: str = "pull") -> dict[str, str | None]:
+    """What is on disk at each path: the sha256 of a regular file, None when nothing is there.
+    Anything else (a folder, a link, a FIFO) is never replaced nor removed, even with --force:
+    one line, and nothing changes."""
+    out: dict[str, str | None] = {}
+    blocked = []
     for path in paths:
         full = project.root / path
-        out[path] = sha256_file(full) if full.is_file() else None
+        try:
+            mode = os.lstat(full).st_mode
+        except FileNotFoundError:
+            out[path] = None
+            continue
+        except NotADirectoryError:  # a file where one of its folders should be
+            blocked.append(path)
+            continue
+        if not stat.S_ISREG(mode):
+            blocked.append(path)
+            continue
+        out[path] = sha256_file(full)
+    if blocked:
+        shown = ", ".join(one_line(p, 120) for p in sorted(blocked)[:MAX_LISTED])
+        raise ConflictError(f"{label}: {shown} {'is' if len(blocked) == 1 else 'are'} not a regular file (a folder, "
+                            "a link or something else is in the way) where the pull installs or removes a file; "
+                            "move it away first. Nothing was changed")
     return out
 
 
@@ -61,6 +82,7 @@ def pull(project: Project, spec: PullSpec, force: bool = False, limits: Limits =
         sdist = (extract_wheel if wheel else extract)(fetched.path, Path(tmp) / "x", where("pull", spec.source),
                                                       limits.max_size)
         check_requirements(project, spec, sdist)
+        check_asked_for(spec, sdist)
         first, renames = resolve_dependencies(project, spec, sdist, Path(tmp), limits)
         plan = plan_install(project, spec, sdist)
         plan = InstallPlan(plan.module, rename_files(plan.files, renames, where("pull", spec.source)))
@@ -71,9 +93,11 @@ def pull(project: Project, spec: PullSpec, force: bool = False, limits: Limits =
                 messages.append(recovered)
             staged = Staged()  # the dependencies it brings along, then it: one transaction
             for dep in first:
-                messages += _install(project, dep.spec, dep.sdist, dep.plan, dep.sha256, force, merge,
+                messages += _install(project, dep.spec, dep.sdist, dep.plan, dep.sha256, force, merge, dep.url,
                                      staged=staged, defer=True)
             messages += _install(project, spec, sdist, plan, fetched.sha256, force, merge, fetched.url, staged=staged)
+            for dep in first:
+                keep_archive(project, dep.archive, dep.sha256)
             keep_archive(project, fetched.path, fetched.sha256)
     if wheel:
         messages.append(f"{sdist.name} {sdist.version} came as a wheel: code and parameters only, a wheel has no tests")
@@ -110,6 +134,8 @@ class Pending:
     sdist: Sdist
     plan: InstallPlan
     sha256: str
+    archive: Path  # kept in the cache, as every pulled archive is
+    url: str = ""  # the archive a requirement resolved to, recorded in the lock
 
 
 def resolve_dependencies(project: Project, spec: PullSpec, sdist: Sdist, tmp: Path, limits: Limits,
@@ -145,7 +171,7 @@ def resolve_dependencies(project: Project, spec: PullSpec, sdist: Sdist, tmp: Pa
         if installed:
             renames.append((req.name, f"{project.package_name}.{installed[0]}"))
             continue
-        dep_spec = _dependency_spec(project, spec, req, label)
+        dep_spec = _dependency_spec(project, spec, req, label, limits)
         folder = tmp / f"dep-{len(planned)}"
         (folder / "x").mkdir(parents=True)
         try:
@@ -163,12 +189,13 @@ def resolve_dependencies(project: Project, spec: PullSpec, sdist: Sdist, tmp: Pa
         plan = plan_install(project, dep_spec, dep)
         plan = InstallPlan(plan.module, rename_files(plan.files, sub_renames, where("pull", dep_spec.source)))
         check_path_lengths(project, dep_spec, plan)
-        first += sub_first + [Pending(dep_spec, dep, plan, fetched.sha256)]
+        first += sub_first + [Pending(dep_spec, dep, plan, fetched.sha256, fetched.path, fetched.url)]
         renames.append((dep.package, f"{project.package_name}.{planned[name]}"))
     return first, renames
 
 
-def _dependency_spec(project: Project, spec: PullSpec, req: Requirement, label: str) -> PullSpec:
+def _dependency_spec(project: Project, spec: PullSpec, req: Requirement, label: str,
+                     limits: Limits = DEFAULT_LIMITS) -> PullSpec:
     """Where to pull a missing dependency from: its entry in the manifest, else the place ``spec``
     came from (the same folder or bucket, the same index), into the same destination and env."""
     from dataclasses import replace
@@ -194,12 +221,30 @@ def _dependency_spec(project: Project, spec: PullSpec, req: Requirement, label: 
     folder = folder_of(spec.source)
     options = load_fs_args(project.root, spec.fs_args, label) if spec.kind == "url" else {}
     try:
-        chosen = pick_sdist(req, folder_files(folder, project.root, options, label), label)
+        from ..sources.download import Deadline
+
+        chosen = pick_sdist(req, folder_files(folder, project.root, options, label,
+                                              Deadline(limits.timeout, limits.max_size)), label)
     except SourceError:
         raise SourceError(f"{label}: it imports micro-package {req}, which is not installed and not in {folder}; "
                           f"pull it first (doit pull --source=<its sdist>)") from None
     source = chosen.url if spec.kind == "url" else (chosen.filename if folder == "." else f"{folder}/{chosen.filename}")
     return replace(spec, source=source, alias=None, sha256=None)
+
+
+def check_asked_for(spec: PullSpec, sdist: Sdist) -> None:
+    """A requirement source must bring what it names, in a version it allows, whatever an index,
+    a folder or a (forged) lock led to: anything else is refused before it is planned."""
+    if spec.kind != "index":
+        return
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    req = Requirement(spec.source)
+    if canonicalize_name(sdist.name) != canonicalize_name(req.name) or \
+            not req.specifier.contains(sdist.version, prereleases=True):
+        raise SourceError(f"{where('pull', spec.source)}: the archive it resolved to is {one_line(sdist.name, 80)} "
+                          f"{one_line(sdist.version, 40)}, not what the requirement asks for; nothing was changed")
 
 
 def check_requirements(project: Project, spec: PullSpec, sdist: Sdist) -> None:
@@ -245,7 +290,7 @@ def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, 
     entry = entries.get(plan.module)
     owners = {path: module for module, other in entries.items() if module != plan.module for path in other.files}
     plan_hashes = {path: sha256_bytes(data) for path, data in plan.files.items()}
-    current = _current(project, set(plan_hashes) | set(entry.files if entry else ()))
+    current = _current(project, set(plan_hashes) | set(entry.files if entry else ()), label)
     upgrade = NOTHING if force else merge_step(project, spec, entry, sdist.name, sdist.version, plan.files,
                                                plan_hashes, current, owners, plan.module, merge)
     current = {**current, **upgrade.assume}  # merged files: written below as merged, not as conflicts
@@ -342,7 +387,7 @@ def unpull(project: Project, module: str, dryrun: bool = False) -> list[str]:
         entries = read_lock(project)
         if module not in entries:
             known = ", ".join(sorted(entries)) or "none"
-            raise MicropkgError(f"unpull: {module or '(no --module)'} is not in {project.lock_path.name}; "
+            raise MicropkgError(f"unpull: {one_line(module, 80) or '(no --module)'} is not in {project.lock_path.name}; "
                                 f"installed modules: {known}")
         return _remove(project, module, dryrun)
 

@@ -31,4 +31,9 @@ def load_fs_args(root: Path, fs_args: str | None, where: str) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ManifestError(f"{where}: fs_args file {fs_args} must hold a mapping of storage options")
+    if not all(isinstance(key, str) and key.isidentifier() for key in data):
+        # storage options are keyword arguments; a key that is not one is never echoed back (a
+        # credentials file given by mistake would print its secrets in the error)
+        raise ManifestError(f"{where}: fs_args file {fs_args} has keys that are not option names "
+                            "(such as key, secret, client_kwargs); is it the right file?")
     return data

@@ -18,31 +18,29 @@ Edges = Mapping[str, Sequence[str]]
 
 def find_cycle(edges: Edges) -> list[str] | None:
     """One cycle as ``[a, b, ..., a]``, or None. Depth-first, in sorted order: the same cycle
-    is named every time."""
+    is named every time. Iterative: a chain of thousands of micro-packages is no recursion."""
     done: set[str] = set()
-    path: list[str] = []
-    on_path: set[str] = set()
-
-    def visit(node: str) -> list[str] | None:
-        if node in on_path:
-            return path[path.index(node):] + [node]
-        if node in done:
-            return None
-        path.append(node)
-        on_path.add(node)
-        for dep in sorted(edges.get(node, ())):
-            cycle = visit(dep)
-            if cycle:
-                return cycle
-        path.pop()
-        on_path.discard(node)
-        done.add(node)
-        return None
-
     for start in sorted(edges):
-        cycle = visit(start)
-        if cycle:
-            return cycle
+        if start in done:
+            continue
+        path: list[str] = [start]
+        on_path: set[str] = {start}
+        stack = [iter(sorted(edges.get(start, ())))]
+        while stack:
+            dep = next(stack[-1], None)
+            if dep is None:
+                stack.pop()
+                finished = path.pop()
+                on_path.discard(finished)
+                done.add(finished)
+                continue
+            if dep in on_path:
+                return path[path.index(dep):] + [dep]
+            if dep in done:
+                continue
+            path.append(dep)
+            on_path.add(dep)
+            stack.append(iter(sorted(edges.get(dep, ()))))
     return None
 
 
@@ -54,17 +52,20 @@ def topological(edges: Edges, nodes: Sequence[str] | None = None) -> list[str]:
         raise ValueError(" -> ".join(cycle))
     order: list[str] = []
     seen: set[str] = set()
-
-    def visit(node: str) -> None:
-        if node in seen:
-            return
-        seen.add(node)
-        for dep in edges.get(node, ()):
-            visit(dep)
-        order.append(node)
-
     for node in nodes if nodes is not None else list(edges):
-        visit(node)
+        if node in seen:
+            continue
+        seen.add(node)
+        stack = [(node, iter(edges.get(node, ())))]
+        while stack:  # post-order without recursion: dependencies first
+            current, deps = stack[-1]
+            dep = next(deps, None)
+            if dep is None:
+                stack.pop()
+                order.append(current)
+            elif dep not in seen:
+                seen.add(dep)
+                stack.append((dep, iter(edges.get(dep, ()))))
     return order
 
 
@@ -93,25 +94,27 @@ def _tree(edges: Edges, nodes: list[str], label: Mapping[str, str]) -> list[str]
     lines: list[str] = []
     shown: set[str] = set()
 
-    def walk(node: str, depth: int, trail: tuple[str, ...]) -> None:
-        prefix = "  " * depth + ("└─ " if depth else "")
-        deps = sorted(edges.get(node, ()))
-        if node in trail:
-            lines.append(f"{prefix}{label[node]} (cycle)")
-            return
-        if node in shown and deps:
-            lines.append(f"{prefix}{label[node]} (see above)")
-            return
-        shown.add(node)
-        lines.append(f"{prefix}{label[node]}")
-        for dep in deps:
-            walk(dep, depth + 1, trail + (node,))
+    def walk(start: str) -> None:  # pre-order without recursion
+        stack: list[tuple[str, int, frozenset[str]]] = [(start, 0, frozenset())]
+        while stack:
+            node, depth, trail = stack.pop()
+            prefix = "  " * depth + ("└─ " if depth else "")
+            deps = sorted(edges.get(node, ()))
+            if node in trail:
+                lines.append(f"{prefix}{label[node]} (cycle)")
+                continue
+            if node in shown and deps:
+                lines.append(f"{prefix}{label[node]} (see above)")
+                continue
+            shown.add(node)
+            lines.append(f"{prefix}{label[node]}")
+            stack.extend((dep, depth + 1, trail | {node}) for dep in reversed(deps))
 
     for root in roots:
-        walk(root, 0, ())
+        walk(root)
     for node in nodes:  # nodes only on a cycle have no root
         if node not in shown:
-            walk(node, 0, ())
+            walk(node)
     return ["  " + line for line in lines] if lines else ["  (no micro-packages)"]
 
 

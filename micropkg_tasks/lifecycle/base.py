@@ -39,7 +39,7 @@ def pulled_archive(project: Project, entry: LockEntry, workdir: Path, limits: Li
     from ..sources import fetch
 
     archive = workdir / "base.tar.gz"
-    if cache.get(project, entry.sha256, archive):
+    if cache.get(project, entry.sha256, archive, limits.max_size):
         return archive
     label = where("pull", entry.source)
     fetched_dir = workdir / "refetch"

@@ -64,7 +64,9 @@ def listing(project: Project, entry: LockEntry, limits: Limits = DEFAULT_LIMITS)
     from ..sources.listing import folder_files, folder_of
 
     options = load_fs_args(project.root, spec.fs_args, label) if spec.kind == "url" else None
-    return folder_files(folder_of(entry.source), project.root, options, label)
+    from ..sources.download import Deadline
+
+    return folder_files(folder_of(entry.source), project.root, options, label, Deadline(limits.timeout, limits.max_size))
 
 
 def outdated(project: Project, entries: dict[str, LockEntry], limits: Limits = DEFAULT_LIMITS) -> list[Newest]:

@@ -42,6 +42,10 @@ class Folder(Registry):
         try:
             if not self.fs.exists(path):
                 return None
+            kind = self.fs.info(path).get("type")
+            if kind != "file":  # a folder, a FIFO (open would wait for ever), a device: never read nor replaced
+                raise PublishError(f"{self.label}: {one_line(self.where(filename))} is not a regular file ({kind}); "
+                                   "nothing was uploaded")
             digest = hashlib.sha256()
             with self.fs.open(path, "rb") as fh:
                 size = 0
@@ -51,6 +55,8 @@ class Folder(Registry):
                         return "(larger than the max-size limit)"
                     digest.update(chunk)
             return digest.hexdigest()
+        except PublishError:
+            raise
         except Exception as exc:  # network, auth and protocol errors of any fsspec backend
             raise PublishError(f"{self.label}: cannot read {one_line(self.where(filename))}: {_first(exc)}") from None
 

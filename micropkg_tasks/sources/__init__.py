@@ -11,7 +11,7 @@ from ..config.manifest import DEFAULT_LIMITS, Limits, PullSpec, registry_kind
 from ..config.project import Project
 from ..errors import SourceError, where
 from .choose import IndexFile, parse_requirement, pick_sdist
-from .download import Deadline, Fetched, copy_stream
+from .download import Deadline, Fetched, copy_stream, http_deadline
 from .listing import folder_files
 
 __all__ = ["Fetched", "available", "fetch", "local_path", "locked_url"]
@@ -61,7 +61,7 @@ def available(project: Project, spec: PullSpec, deadline: Deadline | None = None
     requirement = parse_requirement(spec.source)
     if spec.index and registry_kind(spec.index) == "bucket":
         options = load_fs_args(project.root, spec.fs_args, label)
-        return folder_files(spec.index, project.root, options, label)
+        return folder_files(spec.index, project.root, options, label, deadline)
     from .index import index_files
     from .pipconf import index_url
 
@@ -129,7 +129,7 @@ def _fetch_url(url: str, storage_options: dict[str, Any], workdir: Path, label: 
     protocol = url.split("://", 1)[0]
     try:
         if protocol in ("http", "https"):
-            storage_options = _http_deadline(storage_options, deadline)
+            storage_options = http_deadline(storage_options, deadline)
         fs, path = fsspec.core.url_to_fs(url, **storage_options)
     except ImportError:
         hint = known_implementations.get(protocol, {}).get("err", "")
@@ -138,7 +138,8 @@ def _fetch_url(url: str, storage_options: dict[str, Any], workdir: Path, label: 
     except ValueError as exc:
         raise SourceError(f"{label}: cannot open {url}: {exc}") from None
     except TypeError as exc:
-        raise SourceError(f"{label}: cannot open {url}: bad fs_args ({exc})") from None
+        raise SourceError(f"{label}: cannot open {url}: its fs_args hold an option this file system does not "
+                          f"take ({type(exc).__name__})") from None
     try:
         with fs.open(path, "rb") as fh:
             return copy_stream(fh, workdir / "sdist.tar.gz", label, deadline)
@@ -153,13 +154,3 @@ def _fetch_url(url: str, storage_options: dict[str, Any], workdir: Path, label: 
         first = str(exc).splitlines()[0] if str(exc) else ""
         raise SourceError(f"{label}: cannot download {url}: {type(exc).__name__}: {first}") from None
 
-
-def _http_deadline(storage_options: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
-    """fsspec's HTTP filesystem reads through aiohttp, whose one read can wait for a dripping
-    server for ever: give its session the time left as a total timeout (unless the fs-args set
-    one), and a fresh filesystem instance, so the deadline bounds the whole download."""
-    import aiohttp
-
-    client_kwargs = dict(storage_options.get("client_kwargs") or {})
-    client_kwargs.setdefault("timeout", aiohttp.ClientTimeout(total=max(0.1, deadline.left())))
-    return {**storage_options, "client_kwargs": client_kwargs, "skip_instance_cache": True}

@@ -117,3 +117,14 @@ def copy_stream(src: IO[bytes] | Any, dest: Path, what: str, deadline: Deadline,
     if expected and sha != expected:
         raise SourceError(f"{what}: sha256 {sha} does not match the index's {expected}")
     return Fetched(dest, sha)
+
+
+def http_deadline(storage_options: dict[str, Any], deadline: Deadline) -> dict[str, Any]:
+    """fsspec's HTTP filesystem reads through aiohttp, whose one read can wait for a dripping
+    server for ever: give its session the time left as a total timeout (unless the fs-args set
+    one), and a fresh filesystem instance, so the deadline bounds the whole download."""
+    import aiohttp
+
+    client_kwargs = dict(storage_options.get("client_kwargs") or {})
+    client_kwargs.setdefault("timeout", aiohttp.ClientTimeout(total=max(0.1, deadline.left())))
+    return {**storage_options, "client_kwargs": client_kwargs, "skip_instance_cache": True}

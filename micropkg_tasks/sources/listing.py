@@ -11,6 +11,7 @@ from typing import Any
 from ..core.layout import SDIST_SUFFIXES
 from ..errors import SourceError
 from .choose import IndexFile
+from .download import Deadline, http_deadline
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
@@ -38,7 +39,7 @@ def archive_name(filename: str) -> tuple[str, str] | None:
 
 
 def folder_files(folder: str, root: Path, storage_options: dict[str, Any] | None = None,
-                 label: str = "") -> list[IndexFile]:
+                 label: str = "", deadline: Deadline | None = None) -> list[IndexFile]:
     """Every sdist in ``folder`` (a path relative to ``root``, absolute or ``~``, or any fsspec
     URL), as index entries. An unreadable folder is a SourceError naming it."""
     label = label or folder
@@ -51,11 +52,17 @@ def folder_files(folder: str, root: Path, storage_options: dict[str, Any] | None
         return [IndexFile(name, str(path / name)) for name in names if archive_name(name)]
     import fsspec
 
+    options = dict(storage_options or {})
+    if folder.split("://", 1)[0] in ("http", "https"):  # a web folder: bounded by the deadline
+        options = http_deadline(options, deadline or Deadline())
     try:
-        fs, base = fsspec.core.url_to_fs(folder, **(storage_options or {}))
+        fs, base = fsspec.core.url_to_fs(folder, **options)
         listed = fs.ls(base, detail=False)
     except ImportError as exc:
         raise SourceError(f"{label}: cannot list {folder}: {exc}") from None
+    except TimeoutError:
+        raise SourceError(f"{label}: cannot list {folder}: no complete answer within "
+                          f"{(deadline or Deadline()).seconds:g} s; giving up") from None
     except Exception as exc:  # network, auth and protocol errors of any fsspec backend
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SourceError(f"{label}: cannot list {folder}: {first}") from None

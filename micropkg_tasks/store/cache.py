@@ -9,6 +9,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 from pathlib import Path
 from typing import IO
 
@@ -27,8 +28,8 @@ def put(project: Project, archive: Path, sha256: str) -> None:
     """Keep ``archive`` (whose sha256 the caller computed) unless it is cached already. The copy
     is hashed as it is written; a mismatch (the file changed under us) caches nothing."""
     target = cache_path(project, sha256)
-    if target.is_file():
-        return
+    if target.is_file() or (target.parent.exists() and not _usable(project)):
+        return  # cached already, or the cache folder is not ours to write into
 
     def write(out: IO[bytes]) -> None:
         digest = hashlib.sha256()
@@ -43,11 +44,24 @@ def put(project: Project, archive: Path, sha256: str) -> None:
         atomic_write_via(target, write)
 
 
-def get(project: Project, sha256: str, dest: Path) -> bool:
+def _usable(project: Project) -> bool:
+    """The cache folder is a real folder of the state folder, not a link leading elsewhere."""
+    try:
+        return stat.S_ISDIR(os.lstat(project.state_dir / CACHE_DIR).st_mode) and \
+            stat.S_ISDIR(os.lstat(project.state_dir).st_mode)
+    except OSError:
+        return False
+
+
+def get(project: Project, sha256: str, dest: Path, limit: int = 256 << 20) -> bool:
     """Copy the cached archive of ``sha256`` to ``dest`` and check the copy; False (and nothing
-    at ``dest``) when it is not cached or does not match its name (then it is removed)."""
+    at ``dest``) when it is not cached, is not a regular file of at most ``limit`` bytes, or does
+    not match its name (then it is removed)."""
     source = cache_path(project, sha256)
     try:
+        st = os.lstat(source)
+        if not _usable(project) or not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+            return False
         shutil.copyfile(source, dest)
     except OSError:
         return False
@@ -61,12 +75,14 @@ def get(project: Project, sha256: str, dest: Path) -> bool:
 
 def prune(project: Project, keep: set[str]) -> None:
     """Remove cached archives no lock entry records (called under the project lock)."""
+    if not _usable(project):
+        return
     try:
         entries = list(os.scandir(project.state_dir / CACHE_DIR))
     except OSError:
         return
     for entry in entries:
         match = _NAME.fullmatch(entry.name)
-        if match and match.group(1) not in keep:
+        if match and match.group(1) not in keep and not entry.is_symlink():
             with contextlib.suppress(OSError):
                 os.unlink(entry.path)

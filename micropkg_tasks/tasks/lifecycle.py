@@ -8,7 +8,7 @@ from typing import Any
 from doit import task_params
 
 from ..config.project import Project
-from ..errors import MicropkgError
+from ..errors import MicropkgError, one_line
 from .edge import action, loading, option, say
 from .edge import project as current_project
 from .pull import recover
@@ -52,7 +52,7 @@ def diff_action(project: Project, module: str) -> list[str]:
 
     entries = read_lock(project)
     if module and module not in entries:
-        raise MicropkgError(f"diff: {module} is not in {project.lock_path.name}; installed modules: "
+        raise MicropkgError(f"diff: {one_line(module, 80)} is not in {project.lock_path.name}; installed modules: "
                             f"{', '.join(sorted(entries)) or 'none'}")
     out = []
     for name in sorted([module] if module else entries):

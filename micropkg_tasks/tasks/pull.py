@@ -10,7 +10,7 @@ from doit import task_params
 from ..config import manifest
 from ..config.fs_args import fs_args_path
 from ..config.project import Project
-from ..errors import ManifestError
+from ..errors import ManifestError, one_line
 from .edge import action, clean_action, loading, message_task, option
 from .edge import project as current_project
 
@@ -130,7 +130,7 @@ def task_pull(source: str, alias: str, env: str, destination: str, fs_args: str,
         project = current_project()
         recover(project)
         if merge not in ("", "markers"):
-            raise ManifestError(f"pull: --merge={merge} is not known; --merge=markers writes conflict markers")
+            raise ManifestError(f"pull: --merge={one_line(merge, 60)} is not known; --merge=markers writes conflict markers")
         if source:
             specs = [manifest.pull_spec(source, alias=alias or None, env=env or None,
                                         destination=destination or None, fs_args=fs_args or None,
