@@ -65,14 +65,15 @@ def test_upgrade_interrupted_at_every_point_is_before_or_after(consumer, tmp_pat
         assert not any(outcomes)
 
 
-def test_a_folder_where_a_file_must_go_rolls_back(consumer, tmp_path):
+def test_a_file_where_a_folder_must_go_is_refused_before_anything_changes(consumer, tmp_path):
     v1, _ = _versions(tmp_path)
     (consumer / "tests/tidy").mkdir(parents=True)
     (consumer / "src/consumer/tidy").write_text("a file where the package folder must go\n")
     before = snapshot(consumer)
     proc = doit(consumer, "pull", f"--source={v1}", check=False)
-    assert proc.returncode == 1 and "could not apply the pull" in proc.stdout
-    assert "the project was left as it was" in proc.stdout and "Traceback" not in proc.stdout
+    assert proc.returncode == 1 and "Traceback" not in proc.stdout
+    assert "src/consumer/tidy/__init__.py" in proc.stdout and "not a regular file" in proc.stdout
+    assert "a file where one of its folders must go" in proc.stdout and "Nothing was changed" in proc.stdout
     assert snapshot(consumer) == before
 
 

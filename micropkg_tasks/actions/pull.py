@@ -54,8 +54,8 @@ def _current(project: Project, paths: Iterable[str], label: str = "pull") -> dic
     if blocked:
         shown = ", ".join(one_line(p, 120) for p in sorted(blocked)[:MAX_LISTED])
         raise ConflictError(f"{label}: {shown} {'is' if len(blocked) == 1 else 'are'} not a regular file (a folder, "
-                            "a link or something else is in the way) where the pull installs or removes a file; "
-                            "move it away first. Nothing was changed")
+                            "a link, or a file where one of its folders must go, is in the way) where the pull "
+                            "installs or removes a file; move it away first. Nothing was changed")
     return out
 
 
