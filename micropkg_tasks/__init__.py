@@ -3,29 +3,7 @@
 A project's ``dodo.py`` is one line, ``from micropkg_tasks import *``, which gives doit the
 task creators and DOIT_CONFIG below. Nothing heavy is imported here, so ``doit list`` is fast.
 """
-from .tasks import (
-    DOIT_CONFIG,
-    task_diff,
-    task_graph,
-    task_migrate,
-    task_outdated,
-    task_package,
-    task_publish,
-    task_pull,
-    task_status,
-    task_unpull,
-)
+from .tasks import *  # noqa: F403  (the task creators and DOIT_CONFIG)
+from .tasks import __all__ as __all__
 
 __version__ = "0.2.0"
-__all__ = [
-    "DOIT_CONFIG",
-    "task_diff",
-    "task_graph",
-    "task_migrate",
-    "task_outdated",
-    "task_package",
-    "task_publish",
-    "task_pull",
-    "task_status",
-    "task_unpull",
-]

@@ -153,6 +153,18 @@ def check_members(members: Iterable[tarfile.TarInfo], archive: str,
     return top, checked
 
 
+def _unpack_error(exc: BaseException, label: str, dest: Path, kind: str) -> ArchiveError:
+    """Why unpacking an archive (``kind``: ".tar.gz" or "wheel") failed, as one line."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
+        return ArchiveError(f"{label}: a member's path is too long for the file system; refusing it")
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return ArchiveError(f"{label}: cannot unpack it into the temporary folder {dest} ({exc.strerror}); "
+                            "free space there, or set TMPDIR to a folder with more room")
+    if isinstance(exc, (FileExistsError, NotADirectoryError, IsADirectoryError)):
+        return ArchiveError(f"{label}: a member collides with another one ({exc.filename})")
+    return ArchiveError(f"{label}: not a readable {kind} ({type(exc).__name__}: {exc})")
+
+
 def extract(archive: Path, dest: Path, label: str, limit: int = MAX_TOTAL) -> Sdist:
     """Check and extract ``archive`` into the empty folder ``dest``; return what it holds."""
     try:
@@ -170,14 +182,7 @@ def extract(archive: Path, dest: Path, label: str, limit: int = MAX_TOTAL) -> Sd
                     while chunk := src.read(1 << 20):
                         out.write(chunk)
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
-        if isinstance(exc, OSError) and exc.errno == errno.ENAMETOOLONG:
-            raise ArchiveError(f"{label}: a member's path is too long for the file system; refusing it") from None
-        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-            raise ArchiveError(f"{label}: cannot unpack it into the temporary folder {dest} ({exc.strerror}); "
-                               "free space there, or set TMPDIR to a folder with more room") from None
-        if isinstance(exc, (FileExistsError, NotADirectoryError, IsADirectoryError)):
-            raise ArchiveError(f"{label}: a member collides with another one ({exc.filename})") from None
-        raise ArchiveError(f"{label}: not a readable .tar.gz ({type(exc).__name__}: {exc})") from None
+        raise _unpack_error(exc, label, dest, ".tar.gz") from None
     return inspect_tree(dest / top, label)
 
 
@@ -213,12 +218,7 @@ def extract_wheel(archive: Path, dest: Path, label: str, limit: int = MAX_TOTAL)
                     while chunk := src.read(1 << 20):
                         out.write(chunk)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, OSError, NotImplementedError) as exc:
-        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-            raise ArchiveError(f"{label}: cannot unpack it into the temporary folder {dest} ({exc.strerror}); "
-                               "free space there, or set TMPDIR to a folder with more room") from None
-        if isinstance(exc, (FileExistsError, NotADirectoryError, IsADirectoryError)):
-            raise ArchiveError(f"{label}: a member collides with another one ({exc.filename})") from None
-        raise ArchiveError(f"{label}: not a readable wheel ({type(exc).__name__}: {exc})") from None
+        raise _unpack_error(exc, label, dest, "wheel") from None
     if not (top / "PKG-INFO").is_file():
         raise ArchiveError(f"{label}: the wheel's .dist-info has no METADATA")
     return inspect_tree(top, label)
