@@ -223,26 +223,29 @@ EDIT_WHILE_READING = """
 import os
 
 from micropkg_tasks import *
-from micropkg_tasks.core.sdist import Member
+from micropkg_tasks.core import collect
 
-_read = Member.read
-
-
-def read(self):  # another writer edits nodes.py right after the packager read it
-    data = _read(self)
-    if self.shown.endswith("cleaning/nodes.py") and b"# edited" not in data:
-        st = os.stat(self.path)
-        with open(self.path, "rb") as fh:
-            raw = fh.read()
-        edited = EDIT(raw)
-        with open(self.path, "wb") as fh:
-            fh.write(edited)
-        if len(edited) == len(raw):  # same size, and the old mtime put back
-            os.utime(self.path, ns=(st.st_atime_ns, st.st_mtime_ns))
-    return data
+_reader = collect.reader
 
 
-Member.read = read
+def reader(project, mp):  # another writer edits nodes.py right after the packager read it
+    read = _reader(project, mp)
+
+    def edit_after(src):
+        data = read(src)
+        path = os.path.join(project.root, src)
+        if src.endswith("cleaning/nodes.py") and b"# edited" not in data:
+            st = os.stat(path)
+            edited = EDIT(data)
+            with open(path, "wb") as fh:
+                fh.write(edited)
+            if len(edited) == len(data):  # same size, and the old mtime put back
+                os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        return data
+    return edit_after
+
+
+collect.reader = reader  # before the package action imports it
 """
 EDITS = {"appended": 'lambda data: data + b"# edited meanwhile\\n"',
          "same-size-old-mtime": 'lambda data: b"# edited" + data[len(b"# edited"):]'}

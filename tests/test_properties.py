@@ -2,9 +2,12 @@
 import io
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
+import pytest
 from conftest import ACME, copy_tree, make_consumer, make_tar, sdist_entries
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -74,6 +77,8 @@ FAST_PATH_STATEMENTS = STATEMENTS + [
     "# from {old} import {x}", "text = 'from {old} import {x}'", "def {x}():\n    return \"from {old}\"",
     "from {old}.{old_leaf} import {x}", "{old_leaf} = 1", "from {other} import {old_leaf}",
     "doc = \"\"\"\nfrom {old} import {x}\n\"\"\"", "from {old} \\\n    import {x}",
+    "from {old} .{sub} import {x}", "from {old}{sub} import {x}", "from {x}.{old} import {y}",
+    "from  {old}\timport {x}", "{x} = {old_leaf}{y}",
 ]
 
 
@@ -90,6 +95,39 @@ def test_the_rename_without_parsing_gives_what_the_parser_gives(old_parts, new, 
     except SyntaxError:
         return  # not Python (an identifier drew a keyword): the parser refuses it anyway
     assert rename_module(source, old, new) == expected
+
+
+requirement_line = st.builds(
+    lambda name, op, version: f"{name}{op}{version}",
+    st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,6}", fullmatch=True),
+    st.sampled_from(["", ">=", "<=", ">", "<", "==", "!=", "~=", "===", " >= ", "=", ">=="]),
+    st.from_regex(r"(0|[1-9][0-9]{0,2}|0[0-9])(\.[0-9]{1,2}){0,3}(\.\*|rc1|\.dev0|a|\+x)?", fullmatch=True))
+
+
+@settings(max_examples=400, deadline=None)
+@given(requirement_line)
+def test_requirement_lines_render_as_packaging_renders_them(line):
+    """The common line is rendered without importing packaging: always what packaging gives,
+    and refused whenever packaging refuses it."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from micropkg_tasks.core.metadata import render_requirement
+
+    try:
+        expected = str(Requirement(line))
+    except InvalidRequirement:
+        with pytest.raises(ValueError):
+            render_requirement(line)
+        return
+    assert render_requirement(line) == expected
+
+
+def test_a_plain_requirement_line_does_not_import_packaging():
+    """Packaging costs a one-edited build at N=100 a tenth of its time; plain lines skip it."""
+    code = ("import sys; from micropkg_tasks.core.metadata import parse_requirements;"
+            "assert parse_requirements('pyyaml>=6\\nkedro~=1.0\\nnumpy\\n', 'r') == ['pyyaml>=6', 'kedro~=1.0', 'numpy'];"
+            "assert 'packaging' not in sys.modules, 'imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -6,11 +6,10 @@ does not record the new text as built into a stale sdist, and the next run rebui
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from ..config.manifest import DEFAULT_MAX_SIZE, format_size
 from ..config.project import Project
-from ..core.collect import MicroPackage
+from ..core.collect import MicroPackage, check_imports, reader
 from ..core.sdist import plan_sdist
 from ..errors import PackageError, one_line
 from ..errors import where as entry
@@ -19,32 +18,36 @@ from ..store.tarball import write_sdist
 Stamp = tuple[int, int, int, int]
 
 
-def package(project: Project, mp: MicroPackage, max_size: int = DEFAULT_MAX_SIZE) -> list[str]:
-    """Write ``mp``'s sdist; return the lines to tell the user."""
+def package(project: Project, mp: MicroPackage, max_size: int = DEFAULT_MAX_SIZE) -> tuple[MicroPackage, list[str]]:
+    """Check what ``mp`` imports, write its sdist; return it with the micro-packages it imports
+    (``requires``) and the lines to tell the user. Every file is read once, after it is stamped."""
     where = entry("package", mp.spec.module_path)
     inputs = mp.file_dep
-    before = [_stamp(project.root / src, src, where) for src in inputs]
+    root = str(project.root)
+    before = [_stamp(f"{root}/{src}", src, where) for src in inputs]
     shipped = {src for src, _ in mp.code + mp.config + mp.tests}
     check_size([(src, stamp[0]) for src, stamp in zip(inputs, before) if src in shipped], max_size, where)
 
     def unchanged() -> None:
         for src, stamp in zip(inputs, before):
             try:
-                now = _stamp(project.root / src, src, where)
+                now = _stamp(f"{root}/{src}", src, where)
             except PackageError:
                 now = None
             if now != stamp:
                 raise PackageError(f"{where}: {one_line(src)} changed while it was packaged; "
                                    "run doit package again")
 
+    read = reader(project, mp)
+    mp, warnings = check_imports(project, mp, read)  # self-contained? its dependencies
     try:
-        write_sdist(plan_sdist(project, mp), project.root / mp.target, max_size, unchanged)
+        write_sdist(plan_sdist(project, mp, read), project.root / mp.target, max_size, unchanged)
     except OSError as exc:
         folder = mp.target.rsplit("/", 1)[0]
         raise PackageError(f"{where}: cannot write {one_line(mp.target)} ({exc.strerror}); "
                            f"{one_line(folder)} must be a writable folder") from None
     shown = f" as {mp.spec.alias!r}" if mp.spec.alias else ""
-    return [f"packaged '{project.package_name}.{mp.spec.module_path}'{shown} -> {mp.target}"]
+    return mp, [*warnings, f"packaged '{project.package_name}.{mp.spec.module_path}'{shown} -> {mp.target}"]
 
 
 def check_size(sizes: list[tuple[str, int]], max_size: int, where: str) -> None:
@@ -60,7 +63,7 @@ def check_size(sizes: list[tuple[str, int]], max_size: int, where: str) -> None:
                        "move data out of the micro-package or raise [tool.micropkg] max-size")
 
 
-def _stamp(path: Path, src: str, where: str) -> Stamp:
+def _stamp(path: str, src: str, where: str) -> Stamp:
     try:
         st = os.stat(path)
     except OSError as exc:

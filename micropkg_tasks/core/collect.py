@@ -5,6 +5,7 @@ Pure decisions over file listings; the only I/O is walking folders (one stat-fre
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from pathlib import Path
@@ -250,12 +251,60 @@ def manifest_index(project: Project) -> tuple[dict[str, PackageSpec], PathIndex]
     return specs, PathIndex(list(specs))
 
 
-def candidates(project: Project, mp: MicroPackage) -> tuple[MicroPackage, ...]:
+#: A project-relative path -> the file's bytes. The package action passes one that reads each file
+#: once (``reader``), shared by the import check, the rename and the tar writer.
+Read = Callable[[str], bytes]
+
+
+def reader(project: Project, mp: MicroPackage) -> Read:
+    """A ``Read`` that reads each file at most once, naming ``mp``'s entry when it cannot."""
+    where = entry("package", mp.spec.module_path)
+    root = str(project.root)
+    seen: dict[str, bytes] = {}
+
+    def read(src: str) -> bytes:
+        data = seen.get(src)
+        if data is None:
+            try:
+                with open(f"{root}/{src}", "rb") as fh:
+                    data = seen[src] = fh.read()
+            except OSError as exc:
+                raise PackageError(f"{where}: {_shown(project, src)} cannot be read ({exc.strerror})") from None
+        return data
+    return read
+
+
+def _python_text(project: Project, read: Read, src: str, where: str) -> str:
+    try:
+        return read(src).decode("utf-8")
+    except UnicodeDecodeError:
+        raise PackageError(f"{where}: cannot rewrite the imports of {_shown(project, src)}: it is not valid "
+                           "UTF-8 Python 3") from None
+
+
+def check_imports(project: Project, mp: MicroPackage, read: Read | None = None) -> tuple[MicroPackage, list[str]]:
+    """``resolve_imports`` for ``mp`` (its dependencies and warnings; a PackageError for what it
+    may not import), one text scan per Python file in the common case: a micro-package none of
+    whose files may leave it (``imports.may_leave``) imports nothing else, so nothing is parsed
+    and no other micro-package is looked at."""
+    from .imports import may_leave
+
+    read = read or reader(project, mp)
+    where = entry("package", mp.spec.module_path)
+    for src, _ in mp.code + mp.tests:
+        if src.endswith(".py") and may_leave(_python_text(project, read, src, where), project.package_name,
+                                             mp.spec.module_path):
+            return resolve_imports(project, mp, candidates(project, mp, read), read)
+    return mp, []
+
+
+def candidates(project: Project, mp: MicroPackage, read: Read | None = None) -> tuple[MicroPackage, ...]:
     """The micro-packages of the manifest that ``mp`` may import, and those they may import in
     turn: found by a regex over the Python files' text (``imports.mentions``, no parse), never
     missing an absolute reference; only these are collected and parsed."""
     from .imports import mentions
 
+    read = read or reader(project, mp)
     by_path, index = manifest_index(project)
     found: dict[str, MicroPackage] = {}
     todo = [mp]
@@ -265,10 +314,7 @@ def candidates(project: Project, mp: MicroPackage) -> tuple[MicroPackage, ...]:
         for src, _ in current.code + current.tests:
             if not src.endswith(".py"):
                 continue
-            try:
-                text = (project.root / src).read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                continue  # _scan names it
+            text = read(src).decode("utf-8", errors="replace")  # _scan names a file that is not UTF-8
             for mention in mentions(text, project.package_name, outside=own):
                 for path in index.related(mention):
                     if path != mp.spec.module_path and path not in found:
@@ -277,12 +323,14 @@ def candidates(project: Project, mp: MicroPackage) -> tuple[MicroPackage, ...]:
     return tuple(found[path] for path in sorted(found))
 
 
-def resolve_imports(project: Project, mp: MicroPackage, others: tuple[MicroPackage, ...]) -> tuple[MicroPackage, list[str]]:
+def resolve_imports(project: Project, mp: MicroPackage, others: tuple[MicroPackage, ...],
+                    read: Read | None = None) -> tuple[MicroPackage, list[str]]:
     """``mp`` with the micro-packages it imports (among ``others``, those it may mention) as
     ``requires``, and the warning lines for allowed imports. An import of a project module in
     no micro-package, a relative import climbing out, or a cycle is a PackageError, one line each."""
     from .graph import find_cycle
 
+    read = read or reader(project, mp)
     by_path = {o.spec.module_path: o for o in (*others, mp)}
     edges: dict[str, list[str]] = {}
     problems: list[str] = []
@@ -293,7 +341,7 @@ def resolve_imports(project: Project, mp: MicroPackage, others: tuple[MicroPacka
         path = current.spec.module_path
         if path in edges:
             continue
-        deps, bad, allowed = _scan(project, current, list(by_path))
+        deps, bad, allowed = _scan(project, current, list(by_path), read)
         edges[path] = deps
         if current is mp:
             problems, warnings = bad, allowed
@@ -308,7 +356,7 @@ def resolve_imports(project: Project, mp: MicroPackage, others: tuple[MicroPacka
     return (replace(mp, requires=requires) if requires else mp), warnings
 
 
-def _scan(project: Project, mp: MicroPackage, module_paths: list[str]) -> tuple[list[str], list[str], list[str]]:
+def _scan(project: Project, mp: MicroPackage, module_paths: list[str], read: Read) -> tuple[list[str], list[str], list[str]]:
     """(the micro-packages of ``module_paths`` it imports, problem lines, allowed lines)."""
     from .imports import may_leave, owner, references
 
@@ -321,13 +369,11 @@ def _scan(project: Project, mp: MicroPackage, module_paths: list[str]) -> tuple[
         for src, rel in files:
             if not src.endswith(".py"):
                 continue
+            text = _python_text(project, read, src, where)
+            if not may_leave(text, package, mp.spec.module_path):
+                continue  # the common case: nothing to parse
             try:
-                text = (project.root / src).read_text(encoding="utf-8")
-                if not may_leave(text, package, mp.spec.module_path):
-                    continue  # the common case: nothing to parse
                 refs = references(text, package, top + tuple(rel.split("/")[:-1]))
-            except OSError as exc:
-                raise PackageError(f"{where}: {_shown(project, src)} cannot be read ({exc.strerror})") from None
             except (SyntaxError, ValueError) as exc:
                 lineno = getattr(exc, "lineno", None)
                 line = f" (line {lineno})" if lineno else ""

@@ -63,12 +63,21 @@ def has_control(text: str) -> bool:
     return not text.replace(" ", "").isprintable()
 
 
+_RELEASE = r"(?:0|[1-9][0-9]*)"
+#: The common requirement line packaging renders unchanged: a PEP 508 name, maybe one comparison
+#: with a plain release (``~=`` needs two parts). Tests check it against packaging's rendering.
+_RENDERED = re.compile(rf"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+                       rf"(?:(?:[<>]=?|[=!]=){_RELEASE}(?:\.{_RELEASE})*|~={_RELEASE}(?:\.{_RELEASE})+)?")
+
+
 def render_requirement(text: str) -> str:
     """``text`` parsed as PEP 508 and rendered by ``packaging``: the only spelling of a
     requirement we ever write into a requirements file. Raises ValueError (one line) for
     anything else: options, control characters (a form feed in a marker string splits a line
     for pip), or what pip would read as an option or comment (`` -x`` / `` #``) or a line
     continuation inside the rendered text."""
+    if _RENDERED.fullmatch(text):  # already what packaging renders: no need to import it
+        return text
     from packaging.requirements import InvalidRequirement, Requirement
 
     if has_control(text):
@@ -99,15 +108,20 @@ def parse_requirement_line(line: str) -> str | None:
 def read_requirements(path: Path) -> list[str]:
     """PEP 508 lines of a micro-package's ``requirements.txt``; anything else names file and line."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return []
+    return parse_requirements(text, str(path))
+
+
+def parse_requirements(text: str, shown: str) -> list[str]:
+    """``read_requirements`` on a file's text; ``shown`` names the file in messages."""
     result = []
-    for number, line in enumerate(lines, 1):
+    for number, line in enumerate(text.splitlines(), 1):
         try:
             req = parse_requirement_line(line)
         except ValueError as exc:
-            raise PackageError(f"{path}:{number}: {line.strip()!r} is not a PEP 508 requirement ({exc})") from None
+            raise PackageError(f"{shown}:{number}: {line.strip()!r} is not a PEP 508 requirement ({exc})") from None
         if req and req not in result:
             result.append(req)
     return result

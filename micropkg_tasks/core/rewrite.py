@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
 
@@ -38,26 +37,45 @@ def _only_from_imports(source: str, old: str, new: str) -> str | None:
     ``from old[.sub] import ...`` line; None whenever the parser is needed. A line that starts
     with ``from <name> import`` is an import statement unless a triple-quoted string or a
     line continuation spans it, so files with either always take the parser's path. Gives
-    exactly what the parser's path gives (tests compare the two)."""
+    exactly what the parser's path gives (tests compare the two). The patterns are the same
+    for every module name: nothing is compiled per micro-package."""
     if '"""' in source or "'''" in source or "\\\n" in source:
         return None
-    line_start, leaf_word, whole = _patterns(old)
-    spans = [m.end(1) for m in line_start.finditer(source)]
-    leaf_at = len(old) - len(old.rpartition(".")[2])
-    if not spans or [at + leaf_at for at in spans] != [m.start() for m in leaf_word.finditer(source)]:
-        return None  # ``old`` (or its last part) is mentioned elsewhere: let the parser decide
-    if any(not whole.match(source, at) for at in spans):
+    prefix = old + "."
+    spans = []
+    for match in _FROM_LINE.finditer(source):
+        module = match[2]
+        if module == old or module.startswith(prefix):
+            if not _IMPORT_CLAUSE.match(source, match.end(2)):
+                return None  # ``from old .sub import``, ``from old. import``: the parser decides
+            spans.append(match.start(2))
+    if not spans:
         return None
-    return line_start.sub(lambda m: m.group(1) + new, source)
+    leaf = old.rpartition(".")[2]
+    leaf_at = len(old) - len(leaf)
+    expected = [at + leaf_at for at in spans]
+    found: list[int] = []
+    at = source.find(leaf)
+    while at != -1:  # every mention of the last part as a word must be one of those lines'
+        end = at + len(leaf)
+        if not (at and _WORD.match(source, at - 1)) and not _WORD.match(source, end):
+            found.append(at)
+            if len(found) > len(expected):
+                return None
+        at = source.find(leaf, at + 1)
+    if found != expected:
+        return None
+    parts, last = [], 0
+    for at in spans:
+        parts += [source[last:at], new]
+        last = at + len(old)
+    parts.append(source[last:])
+    return "".join(parts)
 
 
-@lru_cache(maxsize=256)
-def _patterns(old: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    """The fast path's patterns for one module name, compiled once: its ``from`` lines, its last
-    part as a word, and a whole ``old[.sub] import`` clause."""
-    return (re.compile(r"^([ \t]*from[ \t]+)" + re.escape(old) + r"(?=[ \t.])", re.M),
-            re.compile(r"(?<!\w)" + re.escape(old.rpartition(".")[2]) + r"(?!\w)"),
-            re.compile(re.escape(old) + r"(\.\w+)*[ \t]+import\b"))
+_FROM_LINE = re.compile(r"^([ \t]*from[ \t]+)(\w+(?:\.\w+)*)", re.M)
+_IMPORT_CLAUSE = re.compile(r"[ \t]+import\b")
+_WORD = re.compile(r"\w")
 
 
 def rename_module_parsed(source: str, old: str, new: str) -> str:

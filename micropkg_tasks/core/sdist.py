@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..config.project import Project
 from ..errors import PackageError, one_line, where
-from .collect import MicroPackage
+from .collect import MicroPackage, Read, reader
 from .layout import INIT, PKG_INFO, PYPROJECT, code_member, config_member, renamed, sdist_root, tests_member
-from .metadata import read_requirements, render_pkg_info
+from .metadata import parse_requirements, render_pkg_info
 
 #: Bumped whenever the produced bytes change for the same inputs, so doit rebuilds.
 FORMAT_VERSION = "2"
@@ -19,25 +18,19 @@ BUILD_REQUIRES = "flit_core>=3.4,<5"
 
 @dataclass(frozen=True)
 class Member:
-    """One tar member: bytes, or a file to read (with an optional module rename for .py)."""
+    """One tar member: its bytes, and for a project's .py file the module renames to apply."""
 
     name: str
-    data: bytes | None = None
-    path: Path | None = None
+    data: bytes
     rename: tuple[str, str] | None = None
     renames: tuple[tuple[str, str], ...] = ()  # then these: imports of dependencies -> their names
     label: str = ""  # the entry, for messages
     shown: str = ""  # the project-relative source path, for messages
 
     def read(self) -> bytes:
-        if self.data is not None:
+        if self.rename is None:
             return self.data
-        assert self.path is not None
-        try:
-            raw = self.path.read_bytes()
-        except OSError as exc:
-            raise PackageError(f"{self.label}: {one_line(self.shown or self.name)} cannot be read ({exc.strerror})") from None
-        data = renamed(raw, self.shown or self.name, self.rename, self.label)
+        data = renamed(self.data, self.shown or self.name, self.rename, self.label)
         for pair in self.renames:
             data = renamed(data, self.shown or self.name, pair, self.label)
         return data
@@ -64,28 +57,30 @@ def render_pyproject(name: str, version: str, requirements: list[str], dependenc
          if dependencies else "")
 
 
-def plan_sdist(project: Project, mp: MicroPackage) -> list[Member]:
-    """Every member of the sdist, sorted by name. Pure but for reading requirements.txt.
+def plan_sdist(project: Project, mp: MicroPackage, read: Read | None = None) -> list[Member]:
+    """Every member of the sdist, sorted by name, its files' bytes got from ``read`` (by default
+    read from the project).
 
     A tests folder without ``__init__.py`` (Kedro's starters) gets an empty one, as Kedro's own
     sdists have: Kedro 0.19's pull crashes without it, and pytest needs it to tell two pulled
     copies of the same test module apart."""
     label = where("package", mp.spec.module_path)
+    read = read or reader(project, mp)
     root = sdist_root(mp.name, mp.version)
     rename = (f"{project.package_name}.{mp.spec.module_path}", mp.name)
     renames = tuple((f"{project.package_name}.{d.module_path}", d.name)
                     for d in sorted(mp.requires, key=lambda d: -len(d.module_path)))
-    requirements = _requirements(project, mp.requirements_file, label) if mp.requirements_file else []
+    requirements = _requirements(project, read, mp.requirements_file, label) if mp.requirements_file else []
     members = [
         Member(f"{root}/{PKG_INFO}", data=render_pkg_info(mp.name, mp.version, requirements).encode()),
         Member(f"{root}/{PYPROJECT}", data=render_pyproject(mp.name, mp.version, requirements,
                                                                   [d.requirement for d in mp.requires]).encode()),
     ]
-    members += [Member(code_member(root, mp.name, rel), path=project.root / src, rename=rename, renames=renames,
+    members += [Member(code_member(root, mp.name, rel), read(src), rename=rename, renames=renames,
                        label=label, shown=src) for src, rel in mp.code]
-    members += [Member(config_member(root, mp.name, rel), path=project.root / src, label=label, shown=src)
+    members += [Member(config_member(root, mp.name, rel), read(src), label=label, shown=src)
                 for src, rel in mp.config]
-    members += [Member(tests_member(root, rel), path=project.root / src, rename=rename, renames=renames, label=label,
+    members += [Member(tests_member(root, rel), read(src), rename=rename, renames=renames, label=label,
                        shown=src) for src, rel in mp.tests]
     if mp.tests and not any(rel == INIT for _, rel in mp.tests):
         members.append(Member(tests_member(root, INIT), data=b""))
@@ -97,10 +92,9 @@ def plan_sdist(project: Project, mp: MicroPackage) -> list[Member]:
     return members
 
 
-def _requirements(project: Project, relpath: str, label: str) -> list[str]:
+def _requirements(project: Project, read: Read, relpath: str, label: str) -> list[str]:
     try:
-        return read_requirements(project.root / relpath)
+        text = read(relpath).decode("utf-8")
     except UnicodeDecodeError:
         raise PackageError(f"{label}: {one_line(relpath)} is not UTF-8 text") from None
-    except OSError as exc:
-        raise PackageError(f"{label}: {one_line(relpath)} cannot be read ({exc.strerror})") from None
+    return parse_requirements(text, f"{label}: {one_line(relpath)}")

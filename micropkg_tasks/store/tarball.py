@@ -22,7 +22,6 @@ from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING
 
 from ..config.manifest import format_size
-from ..core.install import Sdist
 from ..core.layout import name_problem
 from ..core.metadata import has_control, parse_pkg_info
 from ..errors import ArchiveError, PackageError
@@ -31,6 +30,7 @@ from .files import atomic_write_via
 if TYPE_CHECKING:
     import zipfile
 
+    from ..core.install import Sdist
     from ..core.sdist import Member
 
 MAX_MEMBERS = 10_000
@@ -266,6 +266,8 @@ def inspect_tree(root: Path, label: str) -> Sdist:
     """Exactly one package folder beside ``tests/`` (Kedro's egg-info, setup.cfg... ignored)
     and a readable PKG-INFO whose Name is that folder's (PEP 503). Nothing in the tree is run."""
     from packaging.utils import canonicalize_name
+
+    from ..core.install import Sdist  # here: packaging never needs it
 
     packages = sorted(
         p.name for p in root.iterdir()

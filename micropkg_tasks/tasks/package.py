@@ -27,10 +27,9 @@ PACKAGE_PARAMS = [
 @action
 def package_action(project: Project, mp: MicroPackage, max_size: int) -> dict[str, Any]:
     from ..actions.package import package
-    from ..core.collect import candidates, resolve_imports
 
-    mp, warnings = resolve_imports(project, mp, candidates(project, mp))  # self-contained? its dependencies
-    for line in warnings + package(project, mp, max_size):
+    mp, lines = package(project, mp, max_size)
+    for line in lines:
         say(line)
     return {"requires": [[d.module_path, d.name, d.version] for d in mp.requires]}
 
