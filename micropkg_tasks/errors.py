@@ -54,5 +54,7 @@ def where(kind: str, key: str) -> str:
 
 def one_line(text: str, limit: int = 300) -> str:
     """``text`` safe to print as one line: control characters shown escaped, length capped."""
+    if len(text) <= limit and text.isprintable():
+        return text
     shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"

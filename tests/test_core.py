@@ -166,7 +166,9 @@ def test_rename_reaches_imports_nested_in_every_kind_of_statement():
 @pytest.mark.parametrize("text,expected", [
     ('__version__ = "0.3.1"\n', "0.3.1"),
     ("__version__: str = '1.2'  # the release\n", "1.2"),
-    ('"""Doc."""\n__version__ = "2.0"\n', "2.0"),  # a docstring: the parser's path
+    ('"""Doc."""\n__version__ = "2.0"\n', "2.0"),  # a leading docstring: still the fast path
+    ('"""Doc.\n__version__ = "9"\n"""\n', None),  # only inside the docstring
+    ('"""Doc."""\nx = """\n__version__ = "9"\n"""\n', None),
     ('def f():\n    __version__ = "9"\n__version__ = "1.0"\n', "1.0"),  # two mentions: the parser's path
     ('x = """\n__version__ = "9"\n"""\n', None),  # only inside a string
     ('if True:\n    __version__ = "9"\n', None),  # not top level

@@ -130,6 +130,33 @@ def test_a_plain_requirement_line_does_not_import_packaging():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+INIT_PARTS = ['"""Pipeline x."""', "'''Doc.'''", '"""Doc\n__version__ = \'9\'\n"""', '"""a "quoted" doc"""',
+              "# a comment", "", "__version__ = '1.2'", '__version__ = "0.3.1"  # release', "__version__: str = '2'",
+              "x = '''\n__version__ = '7'\n'''", "def f():\n    __version__ = '8'", "if x:\n    __version__ = '6'",
+              "import os", "y = '__version__'", '"""late doc"""', '"""esc \\""" """']
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(INIT_PARTS), max_size=6))
+def test_version_without_the_parser_is_what_the_parser_finds(parts):
+    """read_version's shortcut (one plain line, maybe after a docstring) agrees with the parser."""
+    import ast
+
+    from micropkg_tasks.core.metadata import read_version
+
+    text = "\n".join(parts) + "\n"
+    expected = None
+    for node in ast.parse(text).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        if any(isinstance(t, ast.Name) and t.id == "__version__" for t in targets):
+            expected = node.value.value
+            break
+    with tempfile.TemporaryDirectory() as tmp:
+        init = Path(tmp, "__init__.py")
+        init.write_text(text)
+        assert read_version(init) == expected
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.integers(315_532_800, 2_000_000_000), st.sampled_from([0o600, 0o644, 0o755, 0o444])),
                 min_size=30, max_size=30), st.sampled_from([0o022, 0o077, 0o002]))

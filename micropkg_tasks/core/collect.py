@@ -76,7 +76,7 @@ class _ConfIndex:
 
 
 @cache
-def _conf_index(conf_env: Path) -> _ConfIndex:
+def _conf_index(conf_env: str) -> _ConfIndex:
     """name -> its parameter files in one env, from one walk: collecting N micro-packages stays
     linear in the number of files, not N times it."""
     index: dict[str, list[str]] = {}
@@ -87,7 +87,7 @@ def _conf_index(conf_env: Path) -> _ConfIndex:
     special: dict[str, list[str]] = {}
     everyone = []
     for rel in odd:  # links and the like only: a stat each
-        if os.path.isdir(conf_env / rel):
+        if os.path.isdir(f"{conf_env}/{rel}"):
             everyone.append(rel)
             continue
         for name in parameter_names(rel) | parameter_names(f"{rel}/_.yml"):
@@ -96,7 +96,7 @@ def _conf_index(conf_env: Path) -> _ConfIndex:
                       {name: tuple(sorted(rels)) for name, rels in special.items()}, tuple(sorted(everyone)))
 
 
-def _walk(project: Project, folder: Path, where: str) -> tuple[list[str], list[str]]:
+def _walk(project: Project, folder: str, where: str) -> tuple[list[str], list[str]]:
     """The files of ``folder`` and its special entries; a folder that cannot be listed is an error
     (it would otherwise be left out of the sdist without a word)."""
     special: list[str] = []
@@ -107,17 +107,17 @@ def _walk(project: Project, folder: Path, where: str) -> tuple[list[str], list[s
                            f"({exc.strerror}); fix its permissions or remove it") from None
 
 
-def _refuse_special(project: Project, folder: Path, rels: list[str] | tuple[str, ...], where: str) -> None:
+def _refuse_special(project: Project, folder: str, rels: list[str] | tuple[str, ...], where: str) -> None:
     if rels:
         path = os.path.join(folder, min(rels))
         reason = special_problem(path, str(project.root), str(project.conf_dir / "local"))
         raise PackageError(f"{where}: {_shown(project, path)} {reason}")
 
 
-def _refuse_linked_folder(project: Project, folder: Path, where: str) -> None:
+def _refuse_linked_folder(project: Project, folder: str, where: str) -> None:
     """A micro-package, tests or conf folder reached through a symlink is refused like a link
     inside it: the walk would package whatever the link leads to."""
-    link = _first_link(str(folder), str(project.root))
+    link = _first_link(folder, str(project.root))
     if link:
         reason = special_problem(link, str(project.root), str(project.conf_dir / "local"))
         raise PackageError(f"{where}: {_shown(project, link)} {reason}")
@@ -135,13 +135,14 @@ def _shown(project: Project, path: str | os.PathLike[str]) -> str:
     return one_line(project.shown(os.fsdecode(path)))
 
 
-def _read_version(project: Project, init: Path, where: str) -> str | None:
+def _read_version(project: Project, rel: str, where: str) -> str | None:
+    shown = one_line(rel)
     try:
-        return read_version(init)
+        return read_version(f"{project.root}/{rel}", f"{where}: {shown}")
     except UnicodeDecodeError:
-        raise PackageError(f"{where}: {_shown(project, init)} is not UTF-8 text") from None
+        raise PackageError(f"{where}: {shown} is not UTF-8 text") from None
     except OSError as exc:
-        raise PackageError(f"{where}: {_shown(project, init)} cannot be read ({exc.strerror})") from None
+        raise PackageError(f"{where}: {shown} cannot be read ({exc.strerror})") from None
 
 
 def _check_destination(root: Path, destination: str, where: str) -> None:
@@ -168,23 +169,26 @@ def _prefixes(project: Project) -> tuple[str, str]:
 
 
 def collect(project: Project, spec: PackageSpec) -> MicroPackage:
-    """Resolve ``spec`` in ``project``: the files, the version and the tarball to write."""
+    """Resolve ``spec`` in ``project``: the files, the version and the tarball to write.
+    Paths are joined as strings (one parse per project, none per file) and a folder is listed
+    before anything else is asked of it: a thousand entries cost a listing each, little more."""
     where = entry("package", spec.module_path)
     module_parts = spec.module_path.split(".")
     package_prefix, tests_root = _prefixes(project)
+    root = str(project.root)
     module_rel = "/".join(module_parts)
     code_prefix = f"{package_prefix}/{module_rel}"
-    folder = project.root / code_prefix
+    folder = f"{root}/{code_prefix}"
     _refuse_linked_folder(project, folder, where)
-    if not folder.is_dir():
-        if folder.with_suffix(".py").is_file():
+    code, special = _walk(project, folder, where)
+    if not code and not os.path.isdir(folder):
+        if os.path.isfile(f"{folder}.py"):
             raise PackageError(f"{where}: {code_prefix}.py is a file, not a package folder; "
                                "give the module path of a package folder")
         from .suggest import did_you_mean, module_paths
 
         hint = did_you_mean(spec.module_path, module_paths(project.package_dir))
         raise PackageError(f"{where}: {code_prefix} not found{hint}")
-    code, special = _walk(project, folder, where)
     _refuse_special(project, folder, special, where)
     if not code:
         raise PackageError(f"{where}: {code_prefix} is an empty folder")
@@ -192,19 +196,19 @@ def collect(project: Project, spec: PackageSpec) -> MicroPackage:
         raise PackageError(f"{where}: {code_prefix} has no __init__.py, so it is not a Python package")
 
     version_file = f"{code_prefix}/__init__.py"
-    version = _read_version(project, folder / "__init__.py", where)
+    version = _read_version(project, version_file, where)
     if version is None:
         version_file = f"{package_prefix}/__init__.py"
-        version = _read_version(project, project.root / version_file, where)
+        version = _read_version(project, version_file, where)
     if version is None:
         raise PackageError(
             f"{where}: no __version__ in {code_prefix}/__init__.py nor in {version_file}; add __version__ = \"0.1\""
         )
     version = normalise_version(version, version_file)
 
-    conf_prefix = f"{CONF_DIR}/{spec.env}"  # paths are joined as strings: one parse per folder, not per file
-    conf_env = project.root / conf_prefix
-    if spec.env != "base" and not conf_env.is_dir():
+    conf_prefix = f"{CONF_DIR}/{spec.env}"
+    conf_env = f"{root}/{conf_prefix}"
+    if spec.env != "base" and not os.path.isdir(conf_env):
         raise PackageError(f"{where}: env {spec.env!r} has no folder {conf_prefix}")
     _refuse_linked_folder(project, conf_env, where)
     leaf = module_parts[-1]
@@ -217,7 +221,7 @@ def collect(project: Project, spec: PackageSpec) -> MicroPackage:
     config = [(f"{conf_prefix}/{rel}", rename_config(rel, leaf, spec.alias))
               for rel in conf.files.get(leaf, ())]
     tests_prefix = f"{tests_root}/{module_rel}"
-    tests_dir = project.root / tests_prefix
+    tests_dir = f"{root}/{tests_prefix}"
     _refuse_linked_folder(project, tests_dir, where)
     tests_files, special = _walk(project, tests_dir, where)
     _refuse_special(project, tests_dir, special, where)

@@ -13,21 +13,27 @@ from ..errors import ArchiveError, PackageError
 METADATA_VERSION = "2.2"
 
 
-def read_version(init_file: Path) -> str | None:
-    """The string assigned to a top-level ``__version__`` in ``init_file``, never importing it."""
+def read_version(init_file: str | Path, shown: str = "") -> str | None:
+    """The string assigned to a top-level ``__version__`` in ``init_file``, never importing it;
+    messages name the file ``shown`` (by default its path)."""
     try:
-        text = init_file.read_text(encoding="utf-8")
+        with open(init_file, encoding="utf-8") as fh:
+            text = fh.read()
     except FileNotFoundError:
         return None
+    shown = shown or str(init_file)
     if "__version__" not in text:
         return None
-    simple = _SIMPLE_VERSION.findall(text)
-    if len(simple) == 1 and text.count("__version__") == 1 and '"""' not in text and "'''" not in text:
-        return str(simple[0][1])  # one plain top-level line: what the parser would find, without it
+    simple = list(_SIMPLE_VERSION.finditer(text))
+    doc_end = _LEADING_DOCSTRING.match(text).end()  # type: ignore[union-attr]  # it matches ""
+    body = text[doc_end:]
+    if (len(simple) == 1 and simple[0].start() >= doc_end and text.count("__version__") == 1
+            and '"""' not in body and "'''" not in body):
+        return simple[0][2]  # one plain top-level line: what the parser would find, without it
     try:
-        tree = ast.parse(text, filename=str(init_file))
+        tree = ast.parse(text, filename=shown)
     except SyntaxError as exc:
-        raise PackageError(f"{init_file}: cannot read __version__, the file has a syntax error (line {exc.lineno})") from None
+        raise PackageError(f"{shown}: cannot read __version__, the file has a syntax error (line {exc.lineno})") from None
     for node in tree.body:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
         if any(isinstance(t, ast.Name) and t.id == "__version__" for t in targets):
@@ -35,12 +41,15 @@ def read_version(init_file: Path) -> str | None:
             value = node.value
             if isinstance(value, ast.Constant) and isinstance(value.value, str):
                 return value.value
-            raise PackageError(f"{init_file}: __version__ must be a string literal to be read without running code")
+            raise PackageError(f"{shown}: __version__ must be a string literal to be read without running code")
     return None
 
 
 #: ``__version__ = "1.2"`` at the start of a line (top level), a plain string, maybe a comment after.
 _SIMPLE_VERSION = re.compile(r"""^__version__[ \t]*(?::[ \t]*str[ \t]*)?=[ \t]*(["'])([^"'\\\n]*)\1[ \t]*(?:#[^\n]*)?$""", re.M)
+#: Blank and comment lines, then maybe a module docstring without quotes or backslashes inside
+#: (a starter's ``"""Pipeline x."""``): what a file may start with and keep the fast path.
+_LEADING_DOCSTRING = re.compile(r'''(?:[ \t]*(?:#[^\n]*)?\n)*(?:(?:"""[^"\\]*"""|\'\'\'[^\'\\]*\'\'\')[ \t]*(?:\n|\Z))?''')
 _CANONICAL = re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*")
 
 
