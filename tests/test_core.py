@@ -169,6 +169,9 @@ def test_rename_reaches_imports_nested_in_every_kind_of_statement():
     ('"""Doc."""\n__version__ = "2.0"\n', "2.0"),  # a leading docstring: still the fast path
     ('"""Doc.\n__version__ = "9"\n"""\n', None),  # only inside the docstring
     ('"""Doc."""\nx = """\n__version__ = "9"\n"""\n', None),
+    ('"""Doc."""\ndict(\n__version__ = "1"\n)\n', None),  # a keyword argument, not an assignment
+    ("s = 'a\\\n__version__ = \"1\" #\\\n'\n", None),  # inside a string continued over lines
+    ('"""Doc."""\n__\uff56ersion__ = "2"\n__version__ = "1"\n', "2"),  # NFKC: the fullwidth v is a v
     ('def f():\n    __version__ = "9"\n__version__ = "1.0"\n', "1.0"),  # two mentions: the parser's path
     ('x = """\n__version__ = "9"\n"""\n', None),  # only inside a string
     ('if True:\n    __version__ = "9"\n', None),  # not top level
@@ -177,3 +180,14 @@ def test_version_is_what_the_parser_would_find(tmp_path, text, expected):
     init = tmp_path / "__init__.py"
     init.write_text(text)
     assert read_version(init) == expected
+
+
+@pytest.mark.parametrize("source,old,new", [
+    ('x = "abc\\\r\nfrom old import y"\r\n', "old", "new"),  # a CRLF-continued string holds a from-line
+    ("from old.\uff53ub import x\n", "old", "new"),  # the parser reads the fullwidth s as s
+    ("from pkg.old import x\nfrom pkg import \uff4fld\n", "pkg.old", "newpkg"),
+])
+def test_the_rename_without_parsing_defers_to_the_parser_where_they_could_differ(source, old, new):
+    from micropkg_tasks.core.rewrite import rename_module_parsed
+
+    assert rename_module(source, old, new) == rename_module_parsed(source, old, new)

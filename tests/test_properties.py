@@ -79,6 +79,7 @@ FAST_PATH_STATEMENTS = STATEMENTS + [
     "doc = \"\"\"\nfrom {old} import {x}\n\"\"\"", "from {old} \\\n    import {x}",
     "from {old} .{sub} import {x}", "from {old}{sub} import {x}", "from {x}.{old} import {y}",
     "from  {old}\timport {x}", "{x} = {old_leaf}{y}",
+    "{x} = 'a\\\r\nfrom {old} import {y}'", "from {old}.\uff53{sub} import {x}",
 ]
 
 

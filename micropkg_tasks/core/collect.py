@@ -261,7 +261,9 @@ Read = Callable[[str], bytes]
 
 
 def reader(project: Project, mp: MicroPackage) -> Read:
-    """A ``Read`` that reads each file at most once, naming ``mp``'s entry when it cannot."""
+    """A ``Read`` that reads each Python file at most once (the import check, the rename and the
+    tar writer all need it), naming ``mp``'s entry when it cannot. Other files are read when
+    asked and not kept: a micro-package's data files never sit in memory all at once."""
     where = entry("package", mp.spec.module_path)
     root = str(project.root)
     seen: dict[str, bytes] = {}
@@ -271,9 +273,11 @@ def reader(project: Project, mp: MicroPackage) -> Read:
         if data is None:
             try:
                 with open(f"{root}/{src}", "rb") as fh:
-                    data = seen[src] = fh.read()
+                    data = fh.read()
             except OSError as exc:
                 raise PackageError(f"{where}: {_shown(project, src)} cannot be read ({exc.strerror})") from None
+            if src.endswith(".py"):
+                seen[src] = data
         return data
     return read
 

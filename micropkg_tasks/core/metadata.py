@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import ast
 import re
+import unicodedata
 from email.parser import HeaderParser
 from pathlib import Path
 
 from ..errors import ArchiveError, PackageError
 
 METADATA_VERSION = "2.2"
+
+
+def _plain_before(head: str) -> bool:
+    """Whether no bracket is left open and no line continued before the version line (else it
+    could be a keyword argument or part of a string): a check, not a parse, so a file with a
+    syntax error elsewhere still gives its version line, as before."""
+    return "\\" not in head and all(head.count(a) == head.count(b) for a, b in ("()", "[]", "{}"))
 
 
 def read_version(init_file: str | Path, shown: str = "") -> str | None:
@@ -28,7 +36,8 @@ def read_version(init_file: str | Path, shown: str = "") -> str | None:
     doc_end = _LEADING_DOCSTRING.match(text).end()  # type: ignore[union-attr]  # it matches ""
     body = text[doc_end:]
     if (len(simple) == 1 and simple[0].start() >= doc_end and text.count("__version__") == 1
-            and '"""' not in body and "'''" not in body):
+            and '"""' not in body and "'''" not in body and _plain_before(text[doc_end:simple[0].start()])
+            and (text.isascii() or unicodedata.is_normalized("NFKC", text))):
         return simple[0][2]  # one plain top-level line: what the parser would find, without it
     try:
         tree = ast.parse(text, filename=shown)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,8 +40,10 @@ def _only_from_imports(source: str, old: str, new: str) -> str | None:
     line continuation spans it, so files with either always take the parser's path. Gives
     exactly what the parser's path gives (tests compare the two). The patterns are the same
     for every module name: nothing is compiled per micro-package."""
-    if '"""' in source or "'''" in source or "\\\n" in source:
-        return None
+    if '"""' in source or "'''" in source or "\\\n" in source or "\\\r" in source:
+        return None  # a triple-quoted string or a continued line may hold a ``from`` line
+    if not (source.isascii() or unicodedata.is_normalized("NFKC", source)):
+        return None  # the parser reads identifiers NFKC-normalised (fullwidth letters): let it
     prefix = old + "."
     spans = []
     for match in _FROM_LINE.finditer(source):

@@ -3,7 +3,9 @@ job (``store/tarball.py``); the format's names come from ``layout``."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from ..config.project import Project
 from ..errors import PackageError, one_line, where
@@ -18,19 +20,21 @@ BUILD_REQUIRES = "flit_core>=3.4,<5"
 
 @dataclass(frozen=True)
 class Member:
-    """One tar member: its bytes, and for a project's .py file the module renames to apply."""
+    """One tar member: its bytes (or how to read them, when the tar writer gets to it), and for a
+    project's .py file the module renames to apply."""
 
     name: str
-    data: bytes
+    data: bytes | Callable[[], bytes]
     rename: tuple[str, str] | None = None
     renames: tuple[tuple[str, str], ...] = ()  # then these: imports of dependencies -> their names
     label: str = ""  # the entry, for messages
     shown: str = ""  # the project-relative source path, for messages
 
     def read(self) -> bytes:
+        data = self.data if isinstance(self.data, bytes) else self.data()
         if self.rename is None:
-            return self.data
-        data = renamed(self.data, self.shown or self.name, self.rename, self.label)
+            return data
+        data = renamed(data, self.shown or self.name, self.rename, self.label)
         for pair in self.renames:
             data = renamed(data, self.shown or self.name, pair, self.label)
         return data
@@ -76,11 +80,11 @@ def plan_sdist(project: Project, mp: MicroPackage, read: Read | None = None) -> 
         Member(f"{root}/{PYPROJECT}", data=render_pyproject(mp.name, mp.version, requirements,
                                                                   [d.requirement for d in mp.requires]).encode()),
     ]
-    members += [Member(code_member(root, mp.name, rel), read(src), rename=rename, renames=renames,
+    members += [Member(code_member(root, mp.name, rel), partial(read, src), rename=rename, renames=renames,
                        label=label, shown=src) for src, rel in mp.code]
-    members += [Member(config_member(root, mp.name, rel), read(src), label=label, shown=src)
+    members += [Member(config_member(root, mp.name, rel), partial(read, src), label=label, shown=src)
                 for src, rel in mp.config]
-    members += [Member(tests_member(root, rel), read(src), rename=rename, renames=renames, label=label,
+    members += [Member(tests_member(root, rel), partial(read, src), rename=rename, renames=renames, label=label,
                        shown=src) for src, rel in mp.tests]
     if mp.tests and not any(rel == INIT for _, rel in mp.tests):
         members.append(Member(tests_member(root, INIT), data=b""))
