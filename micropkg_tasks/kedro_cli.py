@@ -187,6 +187,47 @@ def package_micropkg(metadata: Any, /, module_path: str | None, env: str | None,
     run_doit(root, args, verbose)
 
 
+# -- the life cycle Kedro never had: the same doit tasks, same output and exit codes -----------------
+
+_CHECK = "Exit non-zero when {}: for CI."
+
+
+@micropkg.command("status")
+@_VERBOSE
+@click.option("--check", is_flag=True, help=_CHECK.format("a pulled file changed or still holds conflict markers"))
+@click.pass_obj
+def status(metadata: Any, /, check: bool, verbose: bool) -> None:
+    """What each pulled micro-package is (module, version, source) and which files changed since the pull.
+
+    Runs `doit status`."""
+    run_doit(Path(metadata.project_path).resolve(), ["status", *(["--check"] if check else [])], verbose)
+
+
+@micropkg.command("diff")
+@_VERBOSE
+@click.option("--module", "-m", type=str, default=None, help="Only this installed module path, e.g. pipelines.tidy.")
+@click.pass_obj
+def diff(metadata: Any, /, module: str | None, verbose: bool) -> None:
+    """Unified diff of the pulled files you changed, against the version that was pulled.
+
+    Runs `doit diff`."""
+    run_doit(Path(metadata.project_path).resolve(), ["diff", *_opt("module", module)], verbose)
+
+
+@micropkg.command("outdated")
+@_VERBOSE
+@click.option("--check", is_flag=True, help=_CHECK.format("a newer version is available"))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of the table.")
+@click.pass_obj
+def outdated(metadata: Any, /, check: bool, as_json: bool, verbose: bool) -> None:
+    """The newest version at each pulled micro-package's source (index, folder or bucket).
+
+    Runs `doit outdated` (with --json, doit's reporter is silenced: after the lines Kedro itself
+    may log at start-up, stdout is the JSON alone)."""
+    args = ["outdated", *(["--check"] if check else []), *(["--json"] if as_json else [])]
+    run_doit(Path(metadata.project_path).resolve(), ["-r", "zero", *args] if as_json else args, verbose)
+
+
 @click.group(name="Kedro")  # merged with Kedro's own project commands group of the same name
 def commands() -> None:
     pass

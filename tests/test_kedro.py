@@ -366,3 +366,28 @@ def test_kedro019_pulls_our_sdist(kedro019, sdist_for_kedro019, tmp_path, alias)
     if alias:  # under pipelines/, find_pipelines finds it
         run = kedro019.kedro_run("run", "--pipeline", alias, cwd=project)
         assert "data_processing total = 12" in run.stdout
+
+
+def test_kedro1_life_cycle_commands_status_diff_outdated(kedro1, demo, tmp_path):
+    """`kedro micropkg status/diff/outdated` run the same doit tasks: a pulled file edited shows
+    in status (and --check fails), in diff, and outdated --json prints the JSON alone."""
+    import json
+
+    kedro1.kedro_run("micropkg", "package", "pipelines.data_processing", cwd=demo)
+    consumer = kedro_new(kedro1, tmp_path / "b", "consumer")
+    add_tool_micropkg(consumer, package_entries=False)
+    kedro1.kedro_run("micropkg", "pull", str(demo / SDIST), "--alias", "dp", "--destination", "pipelines", cwd=consumer)
+    clean = kedro1.kedro_run("micropkg", "status", "--check", cwd=consumer)
+    assert "consumer.pipelines.dp: data_processing 0.1 from" in clean.stdout and "unchanged" in clean.stdout
+
+    nodes = consumer / "src/consumer/pipelines/dp/nodes.py"
+    nodes.write_text(nodes.read_text().replace("return list(range(1, count + 1))", "return list(range(count))"))
+    status = kedro1.kedro_run("micropkg", "status", "--check", cwd=consumer, check=False)
+    assert status.returncode != 0 and "changed     src/consumer/pipelines/dp/nodes.py" in status.stdout
+    assert "Traceback" not in output(status)
+    diff = kedro1.kedro_run("micropkg", "diff", "--module", "pipelines.dp", cwd=consumer).stdout
+    assert "-    return list(range(1, count + 1))" in diff and "+    return list(range(count))" in diff
+
+    out = kedro1.kedro_run("micropkg", "outdated", "--json", cwd=consumer).stdout
+    rows = json.loads(out[out.index("\n[\n") + 1:])  # after Kedro's own log line about its logging set-up
+    assert [(r["module"], r["installed"], r["newest"], r["behind"]) for r in rows] == [("pipelines.dp", "0.1", "0.1", False)]
