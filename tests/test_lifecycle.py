@@ -267,3 +267,28 @@ def test_outdated_asks_only_the_index_the_entry_names(consumer, shelf, tmp_path)
     rows = json.loads(proc.stdout)
     assert [(r["module"], r["installed"], r["newest"], r["behind"]) for r in rows] == [("named", "1.0", "3.0", True)]
     assert "warning" not in proc.stderr
+
+
+def test_an_upgrade_keeps_your_deletions_and_a_changed_deleted_file_is_a_conflict(consumer, shelf):
+    """A pulled file you deleted is one of your edits: an upgrade that does not change it leaves
+    it deleted (status still says so); one that changes it stops, as git's modify/delete, until
+    --force. Re-pulling the same archive is a repair: it restores the file."""
+    v1, v2, v3 = (f"--source={shelf / f'tidy-{v}.tar.gz'}" for v in ("1.0", "2.0", "3.0"))
+    doit(consumer, "pull", v1)
+    (consumer / TEST).unlink()
+    assert "re-pulled tidy 1.0" in doit(consumer, "pull", v1).stdout and (consumer / TEST).is_file()
+
+    (consumer / TEST).unlink()
+    upgraded = doit(consumer, "pull", v2).stdout
+    assert "updated from 1.0 to tidy 2.0" in upgraded and "left deleted 1 file(s) you deleted since the pull" in upgraded
+    assert not (consumer / TEST).exists() and "return '2.0'" in (consumer / NODES).read_text()
+    assert f"deleted     {TEST}" in doit(consumer, "status").stdout
+
+    (consumer / NODES).unlink()  # 3.0 changes nodes.py: deleted here, changed there
+    before = snapshot(consumer)
+    refused = doit(consumer, "pull", v3, check=False)
+    assert refused.returncode != 0 and "Traceback" not in said(refused)
+    assert f"{NODES} (deleted since it was pulled; the new version changes it)" in said(refused)
+    assert snapshot(consumer) == before
+    forced = doit(consumer, "pull", v3, "--force")
+    assert forced.returncode == 0 and "return '3.0'" in (consumer / NODES).read_text() and (consumer / TEST).is_file()

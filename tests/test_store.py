@@ -56,6 +56,19 @@ def test_decide(plan, recorded, current, owners, expected):
         decision.writes = ()  # type: ignore[misc]
 
 
+@pytest.mark.parametrize("plan,recorded,current,expected", [
+    pytest.param({"a": H1, "b": H2}, {"a": H1, "b": H1}, {"a": None, "b": H1},
+                 Decision(("b",), (), (), (), {"a": H1, "b": H2}, ("a",)), id="deleted-and-unchanged-stays-deleted"),
+    pytest.param({"a": H2}, {"a": H1}, {"a": None},
+                 Decision(("a",), (), ("a (deleted since it was pulled; the new version changes it)",), (), {"a": H2}),
+                 id="deleted-and-changed-is-a-conflict"),
+    pytest.param({"a": H1}, {}, {"a": None}, Decision(("a",), (), (), (), {"a": H1}), id="new-file-is-written"),
+])
+def test_an_upgrade_treats_a_deletion_as_an_edit(plan, recorded, current, expected):
+    assert decide(plan, recorded, current, {}, "tidy", upgrade=True) == expected
+    assert decide(plan, recorded, current, {}, "tidy").kept_deleted == ()  # a re-pull restores
+
+
 def test_decide_adopts_identical_files_only_when_forced():
     decision = decide({"a": H2}, {}, {"a": H2}, {}, "tidy", adopt=True)
     assert decision == Decision((), (), (), (), {"a": H2})

@@ -294,7 +294,8 @@ def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, 
     upgrade = NOTHING if force else merge_step(project, spec, entry, sdist.name, sdist.version, plan.files,
                                                plan_hashes, current, owners, plan.module, merge)
     current = {**current, **upgrade.assume}  # merged files: written below as merged, not as conflicts
-    decision = decide(plan_hashes, entry.files if entry else {}, current, owners, plan.module, adopt=force)
+    decision = decide(plan_hashes, entry.files if entry else {}, current, owners, plan.module, adopt=force,
+                      upgrade=entry is not None and entry.sha256 != archive_sha and not force)
     writes, deletes, conflicts, shared = decision.writes, list(decision.deletes), decision.conflicts, decision.shared
     if conflicts and not force:
         shown = "; ".join(conflicts[:MAX_LISTED]) + (f"; and {len(conflicts) - MAX_LISTED} more" if len(conflicts) > MAX_LISTED else "")
@@ -341,6 +342,10 @@ def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, 
                         f"this pull, never removed by it): {', '.join(shared[:MAX_LISTED])}"
                         + (" ..." if len(shared) > MAX_LISTED else "") + "; if they are this pull's (the lock "
                         "was deleted), pull again with --force to record them")
+    if decision.kept_deleted:
+        messages.append(f"left deleted {len(decision.kept_deleted)} file(s) you deleted since the pull (this version "
+                        f"does not change them): {', '.join(decision.kept_deleted[:MAX_LISTED])}"
+                        + (" ..." if len(decision.kept_deleted) > MAX_LISTED else "") + "; pull with --force to restore them")
     messages += merged_messages(upgrade)
     if conflicts:
         messages.append(f"forced over {len(conflicts)} conflicting file(s)")

@@ -52,6 +52,7 @@ class Decision:
     conflicts: tuple[str, ...]
     shared: tuple[str, ...] = ()
     owned: Mapping[str, str] = field(default_factory=dict)
+    kept_deleted: tuple[str, ...] = ()  # an upgrade keeps these deleted: the user deleted them
 
 
 def target_module(spec: PullSpec, package: str) -> str:
@@ -92,7 +93,7 @@ def plan_install(project: Project, spec: PullSpec, sdist: Sdist) -> InstallPlan:
 
 
 def decide(plan_hashes: Mapping[str, str], recorded: Mapping[str, str], current: Mapping[str, str | None],
-           owners: Mapping[str, str], module: str, adopt: bool = False) -> Decision:
+           owners: Mapping[str, str], module: str, adopt: bool = False, upgrade: bool = False) -> Decision:
     """What to write and delete, and what conflicts, from hashes only.
 
     ``plan_hashes``: what the pull installs; ``recorded``: what the last pull of this module
@@ -100,13 +101,27 @@ def decide(plan_hashes: Mapping[str, str], recorded: Mapping[str, str], current:
     files other pulled micro-packages own; ``adopt`` (``--force``): the user says identical
     files already there are this pull's (after deleting a corrupt lock). A conflict is a file the user changed since the last
     pull, a file this pull would overwrite that no pull installed, or a file another pull owns.
+
+    ``upgrade``: another archive than the installed one (not ``--force``). A file the user
+    deleted since the last pull is one of their edits: an upgrade that leaves it as it was
+    keeps it deleted (``kept_deleted``; the lock still records it, so ``status`` shows it
+    deleted), and one that changes it is a conflict, as git's modify/delete. Re-pulling the
+    same archive, or ``--force``, restores it.
     """
-    writes, deletes, conflicts, shared = [], [], [], []
+    writes, deletes, conflicts, shared, kept = [], [], [], [], []
     owned = {}
     for path, new in sorted(plan_hashes.items()):
         now = current.get(path)
         if owners.get(path, module) != module:
             conflicts.append(f"{path} (installed by {owners[path]})")
+        elif upgrade and now is None and path in recorded:
+            owned[path] = new
+            if recorded[path] == new:
+                kept.append(path)
+            else:
+                conflicts.append(f"{path} (deleted since it was pulled; the new version changes it)")
+                writes.append(path)  # what --force does
+            continue
         elif now is not None and now == new and path not in recorded and not adopt:
             shared.append(path)  # the user's identical file: theirs, not this pull's
             continue
@@ -123,4 +138,4 @@ def decide(plan_hashes: Mapping[str, str], recorded: Mapping[str, str], current:
             if now != old:
                 conflicts.append(f"{path} (changed since it was pulled)")
             deletes.append(path)
-    return Decision(tuple(writes), tuple(deletes), tuple(conflicts), tuple(shared), owned)
+    return Decision(tuple(writes), tuple(deletes), tuple(conflicts), tuple(shared), owned, tuple(kept))
