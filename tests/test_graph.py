@@ -257,3 +257,30 @@ def test_the_graph_functions_need_no_recursion_for_long_chains():
     assert len(render(chain, {}, "text", "t").splitlines()) == 3002
     chain["p3000"] = ["p0000"]
     assert len(find_cycle(chain)) == 3002
+
+
+def test_a_dependency_pulled_along_from_a_named_index_is_checked_there(tmp_path, consumer):
+    """The lock records the index a requirement came from, so `outdated` (and the base of a
+    merge) ask the dependency's index, not pip's; an index the project does not name, written
+    into the lock by hand, is refused rather than asked."""
+    import json
+
+    project = producer(tmp_path / "acme", {"a": "from acme.pipelines.b.nodes import VALUE\n", "b": "VALUE = 7\n"})
+    doit(project, "package")
+    bucket = tmp_path / "bucket"
+    shutil.copytree(project / "dist", bucket)
+    add_manifest(consumer, f'[tool.micropkg.pull]\n"a>=1" = {{index = "{bucket}"}}')
+    env = clean_env(PIP_INDEX_URL="http://127.0.0.1:9/simple")  # pip's index: unreachable, never asked
+    assert "pulled b 1.1 into consumer.b" in doit(consumer, "pull", env=env).stdout
+    assert f'index = "{bucket}"' in (consumer / "micropkg.lock").read_text()
+    shutil.copy(bucket / "b-1.1.tar.gz", bucket / "b-1.5.tar.gz")  # a newer b appears there (same bytes will do)
+    proc = doit(consumer, "-r", "zero", "outdated", "--json", env=env)
+    rows = {r["module"]: r for r in json.loads(proc.stdout)}
+    assert (rows["b"]["newest"], rows["b"]["behind"], rows["b"]["error"]) == ("1.5", True, None)
+    assert (rows["a"]["newest"], rows["a"]["error"]) == ("1.0", None) and "warning" not in proc.stderr
+
+    lock = consumer / "micropkg.lock"
+    lock.write_text(lock.read_text().replace(f'index = "{bucket}"', 'index = "https://evil.example/simple"'))
+    proc = doit(consumer, "-r", "zero", "outdated", "--json", env=env)
+    rows = {r["module"]: r for r in json.loads(proc.stdout)}
+    assert rows["b"]["newest"] is None and "does not name" in rows["b"]["error"] and "Traceback" not in proc.stderr

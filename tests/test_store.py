@@ -87,11 +87,15 @@ def test_lock_round_trip(consumer):
     project = load_project(consumer)
     entries = {"tidy": _entry(),
                "lib.other": _entry(module="lib.other", alias="other", destination="lib", env="local", files={
-                   "src/consumer/lib/other/__init__.py": H2, "conf/local/parameters_other.yml": H1})}
+                   "src/consumer/lib/other/__init__.py": H2, "conf/local/parameters_other.yml": H1},
+                   source="other>=1", index="https://index.example/simple")}
     text = render_lock(entries)
     assert parse_lock(text, project) == entries
     assert render_lock(parse_lock(text, project)) == text  # stable: the same text every time
     assert f"version = {LOCK_VERSION}" in text.splitlines()
+    assert text.count("index = ") == 1  # recorded only where a requirement came from a named index
+    with pytest.raises(LockError, match="index of 'lib.other' has control characters"):
+        parse_lock(text.replace("https://index.example/simple", "https://index.example/\\u001b[2J"), project)
     assert install_roots(project, "lib.other", "local") == ("src/consumer/lib/other", "tests/lib/other", "conf/local")
 
 

@@ -317,6 +317,7 @@ def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, 
         requirements=tuple(sdist.requirements),
         added=tuple(sorted(set(entry.added if entry else ()) | set(added))),
         files=dict(decision.owned), conflicted=upgrade.conflicted, url=url,
+        index=(spec.index or "") if spec.kind == "index" else "",
     )
     if entry == new_entry and not changes and not deletes:
         return [f"{plan.module}: {sdist.name} {sdist.version} is already installed and unchanged"]

@@ -21,10 +21,19 @@ def source_spec(project: Project, entry: LockEntry, fs_args: str | None = None) 
     entry of the same source when the caller has none."""
     source = f"{entry.name}=={entry.version}" if source_kind(entry.source) == "index" else entry.source
     try:
-        manifest = next((s for s in pull_specs(project.micropkg, project.table) if s.source == entry.source), None)
+        specs = pull_specs(project.micropkg, project.table)
+        manifest = next((s for s in specs if s.source == entry.source), None)
         index = manifest.index if manifest else index_for(entry.source, project.micropkg, project.table)
     except MicropkgError:
-        manifest, index = None, None
+        specs, manifest, index = [], None, None
+    if manifest is None and entry.index and source_kind(entry.source) == "index":
+        # pulled ad hoc or along with a dependant, from the index the lock records: one the
+        # project names (a forged lock must not send the tool to another server)
+        named = {s.index for s in specs if s.index} | {index_for("x", project.micropkg, project.table)}
+        if entry.index not in named:
+            raise SourceError(f"{where('pull', entry.source)}: micropkg.lock records index {entry.index!r}, which "
+                              f"[{project.table}] does not name (its index, or a pull entry's); refusing to ask it")
+        index = entry.index
     if fs_args is None:
         fs_args = manifest.fs_args if manifest else None
     return PullSpec(source=source, kind=source_kind(source), alias=entry.alias or None,

@@ -48,6 +48,7 @@ class LockEntry:
     files: dict[str, str] = field(default_factory=dict)  # project-relative path -> sha256
     conflicted: tuple[str, ...] = ()  # files written with conflict markers (--merge=markers); omitted when none
     url: str = ""  # the archive a requirement resolved to (with ``sha256``); absent in older locks
+    index: str = ""  # the index or bucket a requirement was pulled from, when not pip's; absent in older locks
 
 
 def install_roots(project: Project, module: str, env: str) -> tuple[str, str, str]:
@@ -139,7 +140,7 @@ def _entry(raw: Any, name: str) -> LockEntry:
     if unknown:
         raise LockError(f"{name}: unknown field(s) {', '.join(sorted(unknown))}; delete the lock and pull again with --force")
     values = dict(raw)
-    for key in ("module", "source", "sha256", "name", "version", "alias", "destination", "env", "url"):
+    for key in ("module", "source", "sha256", "name", "version", "alias", "destination", "env", "url", "index"):
         if key in values and not isinstance(values[key], str):
             raise LockError(f"{name}: field {key!r} must be a string")
     for key in ("requirements", "added", "conflicted"):
@@ -156,8 +157,9 @@ def _entry(raw: Any, name: str) -> LockEntry:
         raise LockError(f"{name} has an unexpected layout ({exc}); delete it and pull again with --force") from None
     if not _MODULE.fullmatch(entry.module):
         raise LockError(f"{name}: module {entry.module!r} is not a dotted Python module path")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in entry.url):
-        raise LockError(f"{name}: url of {entry.module!r} has control characters")
+    for key in ("url", "index"):
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in getattr(entry, key)):
+            raise LockError(f"{name}: {key} of {entry.module!r} has control characters")
     if not _ENV.fullmatch(entry.env):
         raise LockError(f"{name}: env {entry.env!r} of {entry.module!r} is not the name of one folder in conf/")
     if not set(entry.conflicted) <= set(entry.files):
@@ -227,7 +229,7 @@ def render_lock(entries: dict[str, LockEntry]) -> str:
         out.append("[[micropkg]]")
         for key, value in ((f.name, getattr(entry, f.name)) for f in fields(entry)
                            if f.name != "files" and (f.name != "conflicted" or entry.conflicted)
-                           and not (f.name == "url" and not entry.url)):
+                           and not (f.name in ("url", "index") and not getattr(entry, f.name))):
             if isinstance(value, (list, tuple)):
                 out.append(f"{key} = [{', '.join(q(v) for v in value)}]")
             else:
