@@ -8,6 +8,7 @@ import sys
 import tarfile
 from pathlib import Path
 
+import pytest
 from conftest import add_manifest, clean_env, doit, make_consumer, make_tar, sdist_entries, snapshot
 from servers import index_server
 
@@ -283,4 +284,81 @@ def test_a_dependency_pulled_along_from_a_named_index_is_checked_there(tmp_path,
     lock.write_text(lock.read_text().replace(f'index = "{bucket}"', 'index = "https://evil.example/simple"'))
     proc = doit(consumer, "-r", "zero", "outdated", "--json", env=env)
     rows = {r["module"]: r for r in json.loads(proc.stdout)}
-    assert rows["b"]["newest"] is None and "does not name" in rows["b"]["error"] and "Traceback" not in proc.stderr
+    assert rows["b"]["newest"] is None and "no longer names" in rows["b"]["error"] and "Traceback" not in proc.stderr
+
+
+def _dependency_from_a_folder_index(tmp_path, consumer, b_nodes="VALUE = 7\n"):
+    """a (importing b) and b packaged into a folder used as a bucket index, pulled by `a>=1`."""
+    project = producer(tmp_path / "acme", {"a": "from acme.pipelines.b.nodes import VALUE\n", "b": b_nodes})
+    doit(project, "package")
+    bucket = tmp_path / "bucket"
+    shutil.copytree(project / "dist", bucket)
+    add_manifest(consumer, f'[tool.micropkg.pull]\n"a>=1" = {{index = "{bucket}"}}')
+    env = clean_env(PIP_INDEX_URL="http://127.0.0.1:9/simple")
+    doit(consumer, "pull", env=env)
+    return project, bucket, env
+
+
+@pytest.mark.parametrize("respell", ["trailing slash", "moved"])
+def test_a_renamed_index_never_blocks_what_needs_no_fetch(tmp_path, consumer, respell):
+    """diff reads the cached base: the index the lock records is not asked, so a project that
+    respells it (a trailing slash) or moves it still diffs; outdated asks the index only if the
+    project still names it (a slash aside), else says so in one line."""
+    import json
+
+    _, bucket, env = _dependency_from_a_folder_index(tmp_path, consumer)
+    (consumer / "src/consumer/b/nodes.py").write_text("VALUE = 8\n")
+    py = consumer / "pyproject.toml"
+    new = f"{bucket}/" if respell == "trailing slash" else str(tmp_path / "moved")
+    if respell == "moved":
+        shutil.copytree(bucket, new)
+    py.write_text(py.read_text().replace(f'index = "{bucket}"', f'index = "{new}"'))
+    assert "+VALUE = 8" in doit(consumer, "diff", env=env).stdout
+    rows = {r["module"]: r for r in json.loads(doit(consumer, "-r", "zero", "outdated", "--json", env=env).stdout)}
+    if respell == "trailing slash":
+        assert (rows["b"]["newest"], rows["b"]["error"]) == ("1.1", None)
+    else:
+        assert rows["b"]["newest"] is None and "no longer names" in rows["b"]["error"]
+
+
+def test_an_upgrade_of_an_edited_dependency_merges_although_its_index_was_respelled(tmp_path, consumer):
+    project, bucket, env = _dependency_from_a_folder_index(tmp_path, consumer, "X = 1\n\n\n\n\nVALUE = 7\n")
+    (project / "src/acme/pipelines/b/__init__.py").write_text('__version__ = "1.2"\n')
+    (project / "src/acme/pipelines/b/nodes.py").write_text("X = 1\n\n\n\n\nVALUE = 9\n")
+    (project / "src/acme/pipelines/a/__init__.py").write_text('__version__ = "1.1"\n')
+    doit(project, "package")
+    for sdist in (project / "dist").iterdir():
+        shutil.copy(sdist, bucket / sdist.name)
+    nodes = consumer / "src/consumer/b/nodes.py"
+    nodes.write_text(nodes.read_text().replace("X = 1", "X = 'mine'"))
+    py = consumer / "pyproject.toml"
+    py.write_text(py.read_text().replace(f'"a>=1" = {{index = "{bucket}"}}', f'"a>=1.1" = {{index = "{bucket}/"}}'))
+    proc = doit(consumer, "pull", env=env)
+    assert "merged your edits into 1 file(s)" in proc.stdout
+    assert nodes.read_text() == "X = 'mine'\n\n\n\n\nVALUE = 9\n"
+
+
+def test_a_dependency_pulled_along_from_a_bucket_is_checked_with_the_entrys_fs_args(tmp_path, consumer):
+    """outdated asks the dependency's bucket with the fs-args of the entry that names it (here
+    moto's endpoint), never the default endpoint (real AWS) without them."""
+    import json
+
+    import boto3
+    from servers import s3_server
+
+    project = producer(tmp_path / "acme", {"a": "from acme.pipelines.b.nodes import VALUE\n", "b": "VALUE = 7\n"})
+    doit(project, "package")
+    with s3_server() as endpoint:
+        client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                              aws_access_key_id="testing", aws_secret_access_key="testing")
+        client.create_bucket(Bucket="micropkgs")
+        for sdist in (project / "dist").iterdir():
+            client.put_object(Bucket="micropkgs", Key=f"dep/{sdist.name}", Body=sdist.read_bytes())
+        (consumer / "s3.yml").write_text(f"key: testing\nsecret: testing\nclient_kwargs:\n  endpoint_url: {endpoint}\n"
+                                         "  region_name: us-east-1\n")
+        add_manifest(consumer, '[tool.micropkg.pull]\n"a>=1" = {index = "s3://micropkgs/dep/", fs-args = "s3.yml"}')
+        env = clean_env(PIP_INDEX_URL="http://127.0.0.1:9/simple", AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x",
+                        AWS_EC2_METADATA_DISABLED="true")
+        assert "pulled b 1.1 into consumer.b" in doit(consumer, "pull", env=env).stdout
+        rows = {r["module"]: r for r in json.loads(doit(consumer, "-r", "zero", "outdated", "--json", env=env).stdout)}
+    assert [(rows[m]["newest"], rows[m]["error"]) for m in ("a", "b")] == [("1.0", None), ("1.1", None)]

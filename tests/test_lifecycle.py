@@ -292,3 +292,25 @@ def test_an_upgrade_keeps_your_deletions_and_a_changed_deleted_file_is_a_conflic
     assert snapshot(consumer) == before
     forced = doit(consumer, "pull", v3, "--force")
     assert forced.returncode == 0 and "return '3.0'" in (consumer / NODES).read_text() and (consumer / TEST).is_file()
+
+
+def test_a_deletion_an_upgrade_kept_survives_the_next_pulls_until_force(consumer, shelf):
+    """The lock remembers the deletions an upgrade kept: the next `doit pull` of the manifest
+    finds the install complete (nothing restored), a re-pull of the same archive keeps them,
+    and only --force brings them back."""
+    from conftest import add_manifest
+
+    source = consumer / "tidy.tar.gz"
+    shutil.copy(shelf / "tidy-1.0.tar.gz", source)
+    add_manifest(consumer, '[tool.micropkg.pull]\n"tidy.tar.gz" = {}')
+    doit(consumer, "pull")
+    (consumer / TEST).unlink()
+    shutil.copy(shelf / "tidy-2.0.tar.gz", source)
+    assert "left deleted 1 file(s)" in doit(consumer, "pull").stdout
+    assert f'deleted = ["{TEST}"]' in (consumer / "micropkg.lock").read_text()
+    again = doit(consumer, "pull").stdout
+    assert "-- pull:tidy.tar.gz" in again and not (consumer / TEST).exists()  # up to date: not run at all
+    repulled = doit(consumer, "--always-execute", "pull", "--source=tidy.tar.gz").stdout  # the same archive again
+    assert "already installed and unchanged" in repulled and not (consumer / TEST).exists()
+    doit(consumer, "pull", "--source=tidy.tar.gz", "--force")
+    assert (consumer / TEST).is_file() and "deleted = " not in (consumer / "micropkg.lock").read_text()

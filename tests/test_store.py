@@ -65,8 +65,8 @@ def test_decide(plan, recorded, current, owners, expected):
     pytest.param({"a": H1}, {}, {"a": None}, Decision(("a",), (), (), (), {"a": H1}), id="new-file-is-written"),
 ])
 def test_an_upgrade_treats_a_deletion_as_an_edit(plan, recorded, current, expected):
-    assert decide(plan, recorded, current, {}, "tidy", upgrade=True) == expected
-    assert decide(plan, recorded, current, {}, "tidy").kept_deleted == ()  # a re-pull restores
+    assert decide(plan, recorded, current, {}, "tidy", keep_deleted=set(recorded)) == expected
+    assert decide(plan, recorded, current, {}, "tidy").kept_deleted == ()  # a repair (or --force) restores
 
 
 def test_decide_adopts_identical_files_only_when_forced():
@@ -88,23 +88,25 @@ def test_lock_round_trip(consumer):
     entries = {"tidy": _entry(),
                "lib.other": _entry(module="lib.other", alias="other", destination="lib", env="local", files={
                    "src/consumer/lib/other/__init__.py": H2, "conf/local/parameters_other.yml": H1},
-                   source="other>=1", index="https://index.example/simple")}
+                   source="other>=1", index="https://index.example/simple",
+                   deleted=("conf/local/parameters_other.yml",))}
     text = render_lock(entries)
     assert parse_lock(text, project) == entries
     assert render_lock(parse_lock(text, project)) == text  # stable: the same text every time
-    assert f"version = {LOCK_VERSION}" in text.splitlines()
+    assert f"version = {LOCK_VERSION}" in text.splitlines()  # index: a field of version 2
+    assert "version = 1" in render_lock({"tidy": _entry()}).splitlines()  # older releases read it
     assert text.count("index = ") == 1  # recorded only where a requirement came from a named index
     with pytest.raises(LockError, match="index of 'lib.other' has control characters"):
         parse_lock(text.replace("https://index.example/simple", "https://index.example/\\u001b[2J"), project)
     assert install_roots(project, "lib.other", "local") == ("src/consumer/lib/other", "tests/lib/other", "conf/local")
 
 
-@pytest.mark.parametrize("version", ["2", '"1"', None])
+@pytest.mark.parametrize("version", ["3", "0", '"1"', "true", None])
 def test_a_lock_of_another_version_is_refused_in_one_line(consumer, version):
     project = load_project(consumer)
-    text = render_lock({"tidy": _entry()}).replace(f"version = {LOCK_VERSION}\n",
+    text = render_lock({"tidy": _entry()}).replace("version = 1\n",
                                                   f"version = {version}\n" if version else "")
-    with pytest.raises(LockError, match="this micropkg-tasks reads version 1") as err:
+    with pytest.raises(LockError, match="this micropkg-tasks reads version 1 or 2") as err:
         parse_lock(text, project)
     assert "\n" not in str(err.value)
 

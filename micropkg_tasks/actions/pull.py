@@ -294,8 +294,12 @@ def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, 
     upgrade = NOTHING if force else merge_step(project, spec, entry, sdist.name, sdist.version, plan.files,
                                                plan_hashes, current, owners, plan.module, merge)
     current = {**current, **upgrade.assume}  # merged files: written below as merged, not as conflicts
+    # deletions are edits: an upgrade keeps them all, a re-pull of the same archive (a repair)
+    # only those an upgrade kept; --force restores everything
+    keep = (set() if force or entry is None else set(entry.files) if entry.sha256 != archive_sha
+            else set(entry.deleted))
     decision = decide(plan_hashes, entry.files if entry else {}, current, owners, plan.module, adopt=force,
-                      upgrade=entry is not None and entry.sha256 != archive_sha and not force)
+                      keep_deleted=keep)
     writes, deletes, conflicts, shared = decision.writes, list(decision.deletes), decision.conflicts, decision.shared
     if conflicts and not force:
         shown = "; ".join(conflicts[:MAX_LISTED]) + (f"; and {len(conflicts) - MAX_LISTED} more" if len(conflicts) > MAX_LISTED else "")
@@ -317,7 +321,7 @@ def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, 
         requirements=tuple(sdist.requirements),
         added=tuple(sorted(set(entry.added if entry else ()) | set(added))),
         files=dict(decision.owned), conflicted=upgrade.conflicted, url=url,
-        index=(spec.index or "") if spec.kind == "index" else "",
+        index=(spec.index or "") if spec.kind == "index" else "", deleted=decision.kept_deleted,
     )
     if entry == new_entry and not changes and not deletes:
         return [f"{plan.module}: {sdist.name} {sdist.version} is already installed and unchanged"]
@@ -369,11 +373,12 @@ def _lock_entries(project: Project, stamp: tuple[int, int, int]) -> dict[str, Lo
 
 
 def is_installed(project: Project, spec: PullSpec) -> bool:
-    """Whether the lock records this spec's install with all its files present: doit's cheap
+    """Whether the lock records this spec's install with all its files present (but those you
+    deleted that upgrades keep deleted): doit's cheap
     up-to-date check (the lock is parsed once per run, whatever the number of tasks)."""
     stamp = identity(project.lock_path)
     entry = installed_by(_lock_entries(project, stamp), spec) if stamp else None
-    return entry is not None and all((project.root / path).is_file() for path in entry.files)
+    return entry is not None and all(path in entry.deleted or (project.root / path).is_file() for path in entry.files)
 
 
 def unpull_spec(project: Project, spec: PullSpec, dryrun: bool = False) -> list[str]:

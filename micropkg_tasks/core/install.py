@@ -3,6 +3,7 @@ given the lock and the files on disk (a Decision). No I/O but reading the extrac
 from __future__ import annotations
 
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,7 +53,7 @@ class Decision:
     conflicts: tuple[str, ...]
     shared: tuple[str, ...] = ()
     owned: Mapping[str, str] = field(default_factory=dict)
-    kept_deleted: tuple[str, ...] = ()  # an upgrade keeps these deleted: the user deleted them
+    kept_deleted: tuple[str, ...] = ()  # kept deleted (``keep_deleted``): the user deleted them
 
 
 def target_module(spec: PullSpec, package: str) -> str:
@@ -93,7 +94,8 @@ def plan_install(project: Project, spec: PullSpec, sdist: Sdist) -> InstallPlan:
 
 
 def decide(plan_hashes: Mapping[str, str], recorded: Mapping[str, str], current: Mapping[str, str | None],
-           owners: Mapping[str, str], module: str, adopt: bool = False, upgrade: bool = False) -> Decision:
+           owners: Mapping[str, str], module: str, adopt: bool = False,
+           keep_deleted: AbstractSet[str] = frozenset()) -> Decision:
     """What to write and delete, and what conflicts, from hashes only.
 
     ``plan_hashes``: what the pull installs; ``recorded``: what the last pull of this module
@@ -102,11 +104,11 @@ def decide(plan_hashes: Mapping[str, str], recorded: Mapping[str, str], current:
     files already there are this pull's (after deleting a corrupt lock). A conflict is a file the user changed since the last
     pull, a file this pull would overwrite that no pull installed, or a file another pull owns.
 
-    ``upgrade``: another archive than the installed one (not ``--force``). A file the user
-    deleted since the last pull is one of their edits: an upgrade that leaves it as it was
-    keeps it deleted (``kept_deleted``; the lock still records it, so ``status`` shows it
-    deleted), and one that changes it is a conflict, as git's modify/delete. Re-pulling the
-    same archive, or ``--force``, restores it.
+    ``keep_deleted``: recorded files whose deletion is the user's edit, to keep (on an upgrade,
+    every recorded file; on a re-pull of the same archive, those an upgrade kept deleted; with
+    ``--force``, none). One missing that the plan leaves as it was stays deleted
+    (``kept_deleted``; the lock still records it, so ``status`` shows it deleted); one the plan
+    changes is a conflict, as git's modify/delete. Any other missing file is restored.
     """
     writes, deletes, conflicts, shared, kept = [], [], [], [], []
     owned = {}
@@ -114,7 +116,7 @@ def decide(plan_hashes: Mapping[str, str], recorded: Mapping[str, str], current:
         now = current.get(path)
         if owners.get(path, module) != module:
             conflicts.append(f"{path} (installed by {owners[path]})")
-        elif upgrade and now is None and path in recorded:
+        elif now is None and path in recorded and path in keep_deleted:
             owned[path] = new
             if recorded[path] == new:
                 kept.append(path)

@@ -15,10 +15,16 @@ from ..store.lock import LockEntry
 from ..store.tarball import extract
 
 
-def source_spec(project: Project, entry: LockEntry, fs_args: str | None = None) -> PullSpec:
+def source_spec(project: Project, entry: LockEntry, fs_args: str | None = None, fetching: bool = False) -> PullSpec:
     """The pull that installed ``entry``, as a spec: a requirement source pinned to the recorded
     version (``name==version``: the range would now pick a newer one); fs-args from the manifest
-    entry of the same source when the caller has none."""
+    entry of the same source when the caller has none.
+
+    A requirement pulled ad hoc or along with a dependant is resolved at the index the lock
+    records, if the project still names it (its ``index`` or a pull entry's, a trailing slash
+    aside), with that entry's fs-args; one it does not name is never asked: with ``fetching``
+    (``outdated``, a base to fetch again) that is a one-line SourceError, otherwise (only the
+    install's layout is wanted) it does not matter."""
     source = f"{entry.name}=={entry.version}" if source_kind(entry.source) == "index" else entry.source
     try:
         specs = pull_specs(project.micropkg, project.table)
@@ -26,16 +32,19 @@ def source_spec(project: Project, entry: LockEntry, fs_args: str | None = None) 
         index = manifest.index if manifest else index_for(entry.source, project.micropkg, project.table)
     except MicropkgError:
         specs, manifest, index = [], None, None
-    if manifest is None and entry.index and source_kind(entry.source) == "index":
-        # pulled ad hoc or along with a dependant, from the index the lock records: one the
-        # project names (a forged lock must not send the tool to another server)
-        named = {s.index for s in specs if s.index} | {index_for("x", project.micropkg, project.table)}
-        if entry.index not in named:
-            raise SourceError(f"{where('pull', entry.source)}: micropkg.lock records index {entry.index!r}, which "
-                              f"[{project.table}] does not name (its index, or a pull entry's); refusing to ask it")
-        index = entry.index
     if fs_args is None:
         fs_args = manifest.fs_args if manifest else None
+    if manifest is None and entry.index and source_kind(entry.source) == "index":
+        naming = next((s for s in specs if s.index and s.index.rstrip("/") == entry.index.rstrip("/")), None)
+        if naming is not None:
+            index = naming.index
+            fs_args = fs_args or naming.fs_args
+        elif index is None or index.rstrip("/") != entry.index.rstrip("/"):
+            if fetching:
+                raise SourceError(f"{where('pull', entry.source)}: micropkg.lock records index {entry.index!r}, which "
+                                  f"[{project.table}] no longer names (its index, or a pull entry's); refusing to "
+                                  "ask it (name it again, or pull with --force)")
+            index = None
     return PullSpec(source=source, kind=source_kind(source), alias=entry.alias or None,
                     destination=entry.destination or None, env=entry.env, fs_args=fs_args,
                     index=index if source_kind(source) == "index" else None)
@@ -54,7 +63,7 @@ def pulled_archive(project: Project, entry: LockEntry, workdir: Path, limits: Li
     fetched_dir = workdir / "refetch"
     fetched_dir.mkdir()
     try:
-        fetched = fetch(project, source_spec(project, entry, fs_args), fetched_dir, limits)
+        fetched = fetch(project, source_spec(project, entry, fs_args, fetching=True), fetched_dir, limits)
     except SourceError as exc:
         raise SourceError(f"{exc} (the archive {entry.name} {entry.version} was pulled from, needed as the base of "
                           "your edits, is not cached in .micropkg/cache either)") from None

@@ -50,7 +50,7 @@ def listing(project: Project, entry: LockEntry, limits: Limits = DEFAULT_LIMITS)
     from .base import source_spec
 
     label = where("pull", entry.source)
-    spec = source_spec(project, entry)
+    spec = source_spec(project, entry, fetching=True)
     if spec.kind == "index":  # the index the entry (or the project) names, else pip's: never another
         from ..sources import available
         from ..sources.download import Deadline

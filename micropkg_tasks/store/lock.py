@@ -25,7 +25,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-LOCK_VERSION = 1
+LOCK_VERSION = 2  # written when an entry uses a field of version 2 (``index``, ``deleted``), else 1
+READ_VERSIONS = (1, 2)  # a release that reads only 1 says "upgrade" rather than "unknown field"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _ENV = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
@@ -49,6 +50,7 @@ class LockEntry:
     conflicted: tuple[str, ...] = ()  # files written with conflict markers (--merge=markers); omitted when none
     url: str = ""  # the archive a requirement resolved to (with ``sha256``); absent in older locks
     index: str = ""  # the index or bucket a requirement was pulled from, when not pip's; absent in older locks
+    deleted: tuple[str, ...] = ()  # files you deleted that upgrades keep deleted; omitted when none
 
 
 def install_roots(project: Project, module: str, env: str) -> tuple[str, str, str]:
@@ -110,8 +112,8 @@ def parse_lock(text: str, project: Project) -> dict[str, LockEntry]:
     except tomllib.TOMLDecodeError as exc:
         raise LockError(f"{name} is corrupt ({exc}); restore it from version control, or delete it and pull again with --force") from None
     version = data.get("version")
-    if version != LOCK_VERSION:
-        raise LockError(f"{name} has version {version!r}; this micropkg-tasks reads version {LOCK_VERSION} "
+    if version not in READ_VERSIONS or isinstance(version, bool):
+        raise LockError(f"{name} has version {version!r}; this micropkg-tasks reads version 1 or {LOCK_VERSION} "
                         "(upgrade micropkg-tasks, or delete the lock and pull again with --force)")
     raw_entries = data.get("micropkg", [])
     if not isinstance(raw_entries, list):
@@ -143,7 +145,7 @@ def _entry(raw: Any, name: str) -> LockEntry:
     for key in ("module", "source", "sha256", "name", "version", "alias", "destination", "env", "url", "index"):
         if key in values and not isinstance(values[key], str):
             raise LockError(f"{name}: field {key!r} must be a string")
-    for key in ("requirements", "added", "conflicted"):
+    for key in ("requirements", "added", "conflicted", "deleted"):
         value = values.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise LockError(f"{name}: field {key!r} must be an array of strings")
@@ -162,8 +164,9 @@ def _entry(raw: Any, name: str) -> LockEntry:
             raise LockError(f"{name}: {key} of {entry.module!r} has control characters")
     if not _ENV.fullmatch(entry.env):
         raise LockError(f"{name}: env {entry.env!r} of {entry.module!r} is not the name of one folder in conf/")
-    if not set(entry.conflicted) <= set(entry.files):
-        raise LockError(f"{name}: 'conflicted' of {entry.module!r} lists a file it does not install")
+    for key in ("conflicted", "deleted"):
+        if not set(getattr(entry, key)) <= set(entry.files):
+            raise LockError(f"{name}: {key!r} of {entry.module!r} lists a file it does not install")
     bad = next((sha for sha in [entry.sha256, *entry.files.values()] if not _SHA256.fullmatch(sha)), None)
     if bad is not None:
         raise LockError(f"{name}: {bad!r} in {entry.module!r} is not a sha256 (64 lower-case hex digits)")
@@ -219,17 +222,19 @@ def _quoted(value: str) -> str:
     return json.dumps(value)
 
 
+_OMITTED_WHEN_EMPTY = ("conflicted", "url", "index", "deleted")
+
+
 def render_lock(entries: dict[str, LockEntry]) -> str:
     q = _quoted
     out = ["# Written by micropkg-tasks: what each pull installed. Commit it; do not edit by hand.",
-           f"version = {LOCK_VERSION}", ""]
+           f"version = {LOCK_VERSION if any(e.index or e.deleted for e in entries.values()) else 1}", ""]
     for module in sorted(entries):
         entry = entries[module]
         files = entry.files
         out.append("[[micropkg]]")
         for key, value in ((f.name, getattr(entry, f.name)) for f in fields(entry)
-                           if f.name != "files" and (f.name != "conflicted" or entry.conflicted)
-                           and not (f.name in ("url", "index") and not getattr(entry, f.name))):
+                           if f.name != "files" and (f.name not in _OMITTED_WHEN_EMPTY or getattr(entry, f.name))):
             if isinstance(value, (list, tuple)):
                 out.append(f"{key} = [{', '.join(q(v) for v in value)}]")
             else:
