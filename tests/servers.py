@@ -7,6 +7,7 @@ import hashlib
 import html
 import json
 import re
+import socketserver
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -30,18 +31,24 @@ class _Handler(SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
+def serving(server: socketserver.ThreadingTCPServer):
+    """Run ``server`` (bound to 127.0.0.1) in a thread; yields its base URL; always stops it."""
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
 def http_server(directory: Path, required_headers: dict[str, str] | None = None):
     """Serve ``directory``; yields (base URL, list of request header dicts)."""
     seen: list[dict[str, str]] = []
     handler = type("H", (_Handler,), {"required": required_headers or {}, "seen": seen})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(directory)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(directory)))) as url:
+        yield url, seen
 
 
 def _normalise(name: str) -> str:
@@ -87,14 +94,8 @@ class _IndexHandler(SimpleHTTPRequestHandler):
 def index_server(root: Path, yanked: set | None = None):
     """A PyPI-like index over ``root/files``: yields the ``.../simple`` URL."""
     handler = type("I", (_IndexHandler,), {"files_dir": root / "files", "yanked": yanked or set()})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/simple"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))) as url:
+        yield f"{url}/simple"
 
 
 @contextlib.contextmanager

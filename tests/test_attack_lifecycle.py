@@ -4,12 +4,12 @@ a web folder that drips, a publish destination holding a FIFO, values echoed bac
 fs-args errors. Each is one line, nothing outside the project touched, nothing changed."""
 import hashlib
 import os
-import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from conftest import add_manifest, doit, make_tar, sdist_entries, snapshot
+from servers import serving
 
 
 def _tidy(folder, version="1.0", name="tidy", package=None):
@@ -108,14 +108,11 @@ class _Drip(BaseHTTPRequestHandler):
 
 
 def test_listing_a_web_folder_is_bounded_by_the_timeout(consumer, tmp_path):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Drip)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _Drip)) as base:
         sdist = _tidy(tmp_path / "shelf")
         doit(consumer, "pull", f"--source={sdist}")
         lock = consumer / "micropkg.lock"
-        url = f"http://127.0.0.1:{server.server_address[1]}/shared/tidy-1.0.tar.gz"
+        url = f"{base}/shared/tidy-1.0.tar.gz"
         lock.write_text(lock.read_text().replace(f'source = "{sdist}"', f'source = "{url}"'))
         text = (consumer / "pyproject.toml").read_text().replace("compile = false", "compile = false\ntimeout = 2")
         (consumer / "pyproject.toml").write_text(text)
@@ -123,9 +120,6 @@ def test_listing_a_web_folder_is_bounded_by_the_timeout(consumer, tmp_path):
         proc = doit(consumer, "-r", "zero", "outdated", "--json", check=False)
         assert time.monotonic() - start < 12
         assert "no complete answer within 2 s" in proc.stderr and "Traceback" not in proc.stderr
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_publishing_over_a_fifo_is_one_line(acme, tmp_path):

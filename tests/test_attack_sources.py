@@ -5,11 +5,11 @@ import contextlib
 import hashlib
 import json
 import socketserver
-import threading
 import time
 
 import pytest
 from conftest import add_manifest, clean_env, doit, make_tar, sdist_entries, snapshot
+from servers import serving
 
 TIMEOUT = 2  # seconds: [tool.micropkg] timeout in these projects
 DRIP_EVERY = 0.5  # seconds between two dripped bytes
@@ -89,13 +89,8 @@ def scripted_index(sdist: bytes):
     }
     server = _Server(("127.0.0.1", 0), _Script)
     server.parts = parts  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/simple"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(server) as url:
+        yield f"{url}/simple"
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ import rewriting."""
 import pytest
 
 from micropkg_tasks.core.layout import is_parameter_file, rename_config, sdist_root, walk_files
-from micropkg_tasks.core.metadata import parse_pkg_info, read_requirements, read_version, render_pkg_info
+from micropkg_tasks.core.metadata import parse_pkg_info, parse_requirements, read_version, render_pkg_info
 from micropkg_tasks.core.rewrite import rename_module
 from micropkg_tasks.errors import ArchiveError, PackageError
 
@@ -56,20 +56,17 @@ def test_version_is_read_without_running_code(tmp_path):
     assert read_version(init) is None
 
 
-def test_requirements_are_normalised_and_comments_dropped(tmp_path):
-    req = tmp_path / "requirements.txt"
-    req.write_text("# c\n\npyyaml>=6.0  # for config\npackaging>=21 ; python_version >= '3.8'\nAttrs[b,a]>=1\n")
-    assert read_requirements(req) == ["pyyaml>=6.0", 'packaging>=21; python_version >= "3.8"', "Attrs[a,b]>=1"]
-    assert read_requirements(tmp_path / "missing.txt") == []
+def test_requirements_are_normalised_and_comments_dropped():
+    text = "# c\n\npyyaml>=6.0  # for config\npackaging>=21 ; python_version >= '3.8'\nAttrs[b,a]>=1\npyyaml>=6.0\n"
+    assert parse_requirements(text, "r") == ["pyyaml>=6.0", 'packaging>=21; python_version >= "3.8"', "Attrs[a,b]>=1"]
+    assert parse_requirements("", "r") == []
 
 
 @pytest.mark.parametrize("line", ["-r other.txt", "-e .", "--extra-index-url https://x", "./pkg.whl",
                                   "http://some.website.com/package.whl", "pandas \\", "pandas#c"])
-def test_non_pep508_requirement_lines_name_file_and_line(tmp_path, line):
-    req = tmp_path / "requirements.txt"
-    req.write_text(f"ok\n{line}\n")
+def test_non_pep508_requirement_lines_name_file_and_line(line):
     with pytest.raises(PackageError, match=r"requirements.txt:2: .* is not a PEP 508 requirement"):
-        read_requirements(req)
+        parse_requirements(f"ok\n{line}\n", "requirements.txt")
 
 
 def test_pkg_info_round_trip_and_errors():

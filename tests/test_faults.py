@@ -77,7 +77,8 @@ def test_a_file_where_a_folder_must_go_is_refused_before_anything_changes(consum
     assert snapshot(consumer) == before
 
 
-def test_package_killed_mid_write_never_leaves_a_truncated_tarball(acme):
+def _kill_packaging_mid_write(acme):
+    """SIGKILL a `doit package` of a ~80 MiB micro-package once its temporary sdist exists."""
     big = acme / "src/acme/pipelines/cleaning/big.bin"
     big.write_bytes(bytes(range(256)) * (80 * 4096))  # ~80 MiB: the write takes a while
     add_manifest(acme, '[tool.micropkg.package]\n"pipelines.cleaning" = {}')
@@ -88,6 +89,10 @@ def test_package_killed_mid_write_never_leaves_a_truncated_tarball(acme):
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+
+
+def test_package_killed_mid_write_never_leaves_a_truncated_tarball(acme):
+    _kill_packaging_mid_write(acme)
     target = acme / "dist" / "cleaning-0.3.1.tar.gz"
     if target.exists():  # only ever a complete archive under the final name
         with tarfile.open(target) as tar:
@@ -310,16 +315,7 @@ def test_a_full_temporary_folder_is_one_accurate_line(consumer, tmp_path, small_
 def test_a_killed_package_run_leaves_no_temporary_file_behind_the_next_run(acme):
     import os
 
-    big = acme / "src/acme/pipelines/cleaning/big.bin"
-    big.write_bytes(bytes(range(256)) * (80 * 4096))
-    add_manifest(acme, '[tool.micropkg.package]\n"pipelines.cleaning" = {}')
-    proc = subprocess.Popen([sys.executable, "-m", "doit", "package"], cwd=acme, env=clean_env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not list((acme / "dist").glob(".cleaning-*.tmp")):
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    _kill_packaging_mid_write(acme)
     left = list((acme / "dist").glob(".cleaning-*.tmp"))
     assert left, "the kill came too late to leave a temporary file"
     # a temporary file another live process is writing right now (it holds its flock)

@@ -306,13 +306,12 @@ def check_imports(project: Project, mp: MicroPackage, read: Read | None = None) 
     return mp, []
 
 
-def candidates(project: Project, mp: MicroPackage, read: Read | None = None) -> tuple[MicroPackage, ...]:
+def candidates(project: Project, mp: MicroPackage, read: Read) -> tuple[MicroPackage, ...]:
     """The micro-packages of the manifest that ``mp`` may import, and those they may import in
     turn: found by a regex over the Python files' text (``imports.mentions``, no parse), never
     missing an absolute reference; only these are collected and parsed."""
     from .imports import mentions
 
-    read = read or reader(project, mp)
     by_path, index = manifest_index(project)
     found: dict[str, MicroPackage] = {}
     todo = [mp]
@@ -332,13 +331,12 @@ def candidates(project: Project, mp: MicroPackage, read: Read | None = None) -> 
 
 
 def resolve_imports(project: Project, mp: MicroPackage, others: tuple[MicroPackage, ...],
-                    read: Read | None = None) -> tuple[MicroPackage, list[str]]:
+                    read: Read) -> tuple[MicroPackage, list[str]]:
     """``mp`` with the micro-packages it imports (among ``others``, those it may mention) as
     ``requires``, and the warning lines for allowed imports. An import of a project module in
     no micro-package, a relative import climbing out, or a cycle is a PackageError, one line each."""
     from .graph import find_cycle
 
-    read = read or reader(project, mp)
     by_path = {o.spec.module_path: o for o in (*others, mp)}
     edges: dict[str, list[str]] = {}
     problems: list[str] = []

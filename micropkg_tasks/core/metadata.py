@@ -123,17 +123,9 @@ def parse_requirement_line(line: str) -> str | None:
     return render_requirement(stripped)
 
 
-def read_requirements(path: Path) -> list[str]:
-    """PEP 508 lines of a micro-package's ``requirements.txt``; anything else names file and line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return []
-    return parse_requirements(text, str(path))
-
-
 def parse_requirements(text: str, shown: str) -> list[str]:
-    """``read_requirements`` on a file's text; ``shown`` names the file in messages."""
+    """PEP 508 lines of a micro-package's ``requirements.txt`` (its text, deduplicated); anything
+    else is a PackageError naming ``shown`` (the file) and the line."""
     result = []
     for number, line in enumerate(text.splitlines(), 1):
         try:

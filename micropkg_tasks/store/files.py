@@ -56,7 +56,7 @@ def atomic_write_via(target: Path, write: Callable[[IO[bytes]], object], mode: i
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # ours until the fd closes: no cleaner removes a live write
-        folder = os.path.realpath(target.parent)
+        folder = os.fspath(target.parent)  # another spelling of it only costs one more sweep
         if folder not in _swept:
             remove_stale_temps(target.parent)
             _swept.add(folder)

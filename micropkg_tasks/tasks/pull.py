@@ -21,7 +21,8 @@ PULL_PARAMS = [
     option("destination", "location under the project package, e.g. pipelines"),
     option("fs_args", "YAML file of fsspec storage options (credentials, client_kwargs, headers): "
            "relative to the project, absolute or ~/...", long="fs-args"),
-    option("force", "replace files changed since the last pull (or not installed by a pull)", kind=bool),
+    option("force", "replace files changed since the last pull (or not installed by a pull); restore those you deleted",
+           kind=bool),
     option("merge", "--merge=markers: where your edits conflict with the new version, write git-style "
            "conflict markers instead of stopping"),
 ]
