@@ -27,6 +27,39 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+# -- the fast tier --------------------------------------------------------------------------------
+# `pytest --fast` runs every test up to the point where it would start a process (a real doit, pip,
+# git or Kedro, a server in a subprocess): there the test is skipped, and the full suite runs it.
+# The tier is defined by what a test does, not by a list that could drift from the tests.
+FAST_SKIP = "starts a process: runs in the full suite (pytest without --fast)"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fast", action="store_true",
+                     help="the fast tier: in-process tests only; a test is skipped where it would start a process")
+
+
+def pytest_configure(config):
+    if config.getoption("--fast"):
+        config.option.reportchars = "fE"  # the skipped half is the full suite's, not news
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--fast"):
+        for item in items:
+            if item.get_closest_marker("kedro"):
+                item.add_marker(pytest.mark.skip(reason=FAST_SKIP))
+
+
+@pytest.fixture(autouse=True)
+def _fast_tier(request, monkeypatch):
+    if request.config.getoption("--fast"):
+        def refuse(self, *args, **kwargs):
+            pytest.skip(FAST_SKIP)
+
+        monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+
+
 @pytest.fixture(autouse=True)
 def _hermetic_pip(monkeypatch):
     for key in [k for k in os.environ if k.startswith("PIP_")]:

@@ -1,6 +1,7 @@
 """`doit package` under attack (issue #9, package side): links, special files, names that are not
 UTF-8, unreadable files and folders, a read-only dist/, files edited while packaging, the size
 limit. Each is one line, exit non-zero, and nothing is written."""
+import functools
 import os
 import shutil
 import subprocess
@@ -165,6 +166,9 @@ def shared(acme):
     """``acme`` copied to a folder that user ``nobody`` owns; root's tmp_path is private."""
     if os.geteuid() == 0 and not shutil.which("setpriv"):
         pytest.skip("running as root without setpriv: permissions cannot be tested")
+    if not nobody_can_run_doit():
+        pytest.skip("user nobody cannot enter this checkout or its virtual environment (a private folder): "
+                    "permissions cannot be tested here")
     top = tempfile.mkdtemp(prefix="micropkg-nobody-")
     project = shutil.copytree(acme, os.path.join(top, "acme"), symlinks=True)
     if os.geteuid() == 0:
@@ -176,6 +180,18 @@ def shared(acme):
         for name in dirnames:
             os.chmod(os.path.join(dirpath, name), 0o755)
     shutil.rmtree(top)
+
+
+@functools.cache
+def nobody_can_run_doit() -> bool:
+    """Whether ``nobody`` can start this interpreter and import doit and micropkg_tasks: not when the
+    clone (or its virtual environment) sits in a folder only its owner can enter."""
+    if os.geteuid() != 0:
+        return True
+    proc = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", sys.executable,
+                           "-c", "import doit, micropkg_tasks"], cwd="/", env=clean_env(HOME="/"),
+                          capture_output=True, timeout=60, stdin=subprocess.DEVNULL, check=False)
+    return proc.returncode == 0
 
 
 def doit_unprivileged(project, *args):
