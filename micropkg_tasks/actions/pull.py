@@ -147,7 +147,7 @@ def resolve_dependencies(project: Project, spec: PullSpec, sdist: Sdist, tmp: Pa
     installed with it. Returns (what to install first, in order; module renames)."""
     from packaging.utils import canonicalize_name
 
-    from ..core.graph import read_dependencies
+    from ..core.graph import MAX_DEPENDENCY_DEPTH, read_dependencies
 
     label = where("pull", spec.source)
     requires = read_dependencies(sdist.root, label)
@@ -155,6 +155,9 @@ def resolve_dependencies(project: Project, spec: PullSpec, sdist: Sdist, tmp: Pa
         return [], []
     planned = {} if planned is None else planned  # dependency name -> module, across the recursion
     chain = chain + (canonicalize_name(sdist.name),)
+    if len(chain) > MAX_DEPENDENCY_DEPTH:  # a hostile index can serve a chain thousands long
+        raise ArchiveError(f"{label}: micro-packages that depend on each other more than {MAX_DEPENDENCY_DEPTH} deep "
+                           f"({' -> '.join(chain[:3])} -> ...); refusing them, nothing was changed")
     entries = read_lock(project)
     first: list[Pending] = []
     renames = []

@@ -118,6 +118,9 @@ def _tree(edges: Edges, nodes: list[str], label: Mapping[str, str]) -> list[str]
     return ["  " + line for line in lines] if lines else ["  (no micro-packages)"]
 
 
+MAX_DEPENDENCY_DEPTH = 32  # micro-packages pulled along one chain of imports, the first included
+
+
 def read_dependencies(root: Path, label: str) -> list[Requirement]:
     """The micro-packages an extracted sdist imports: ``[tool.micropkg] dependencies`` of its
     pyproject.toml (absent: none, as in Kedro's sdists). Each is ``<package name><specifier>``."""
@@ -140,7 +143,7 @@ def read_dependencies(root: Path, label: str) -> list[Requirement]:
         return []
     try:
         value = tomllib.loads(text).get("tool", {}).get("micropkg", {}).get("dependencies", [])
-    except (tomllib.TOMLDecodeError, AttributeError):
+    except (tomllib.TOMLDecodeError, AttributeError, RecursionError):  # nested thousands deep: refused too
         raise ArchiveError(f"{label}: its pyproject.toml is not valid TOML with a [tool.micropkg] table") from None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ArchiveError(f"{label}: [tool.micropkg] dependencies of its pyproject.toml must be a list of strings")

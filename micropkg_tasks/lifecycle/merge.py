@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 
-
 @dataclass(frozen=True)
 class Merged:
     """``files``: path -> merged bytes (clean, or with markers when asked); ``clean``: the paths

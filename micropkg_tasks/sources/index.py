@@ -113,6 +113,8 @@ def parse_page(body: bytes, ctype: str, final: str, index: str) -> list[IndexFil
                 sha = hashes.get("sha256") if isinstance(hashes, dict) else None
                 files.append(IndexFile(f["filename"], _safe_url(urllib.parse.urljoin(final, f["url"]), index),
                                        sha if isinstance(sha, str) else None, bool(f.get("yanked"))))
+        except RecursionError:  # nested hundreds of thousands deep
+            raise SourceError(f"index {index} gave a malformed JSON page (nested too deep)") from None
         except (ValueError, TypeError) as exc:
             raise SourceError(f"index {index} gave a malformed JSON page ({exc})") from None
         return files

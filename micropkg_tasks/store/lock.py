@@ -109,7 +109,7 @@ def parse_lock(text: str, project: Project) -> dict[str, LockEntry]:
     name = project.lock_path.name
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:  # a forged lock may nest thousands deep
         raise LockError(f"{name} is corrupt ({exc}); restore it from version control, or delete it and pull again with --force") from None
     version = data.get("version")
     if version not in READ_VERSIONS or isinstance(version, bool):

@@ -217,7 +217,8 @@ def extract_wheel(archive: Path, dest: Path, label: str, limit: int = MAX_TOTAL)
                 with zf.open(info) as src, target.open("xb") as out:
                     while chunk := src.read(1 << 20):
                         out.write(chunk)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, OSError, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, OSError, NotImplementedError,
+            RuntimeError) as exc:  # RuntimeError: zipfile's word for encryption it was not told of
         raise _unpack_error(exc, label, dest, "wheel") from None
     if not (top / "PKG-INFO").is_file():
         raise ArchiveError(f"{label}: the wheel's .dist-info has no METADATA")
@@ -239,6 +240,8 @@ def _check_wheel_members(infos: list[zipfile.ZipInfo], label: str, limit: int) -
         why = check_name(info.filename)
         if why:
             raise ArchiveError(f"{label}: member {info.filename!r} {why}")
+        if info.flag_bits & 0x1:  # zipfile would raise RuntimeError("... password required") on open
+            raise ArchiveError(f"{label}: member {info.filename!r} is encrypted; refusing it")
         mode = info.external_attr >> 16
         if mode and st.S_IFMT(mode) not in (0, st.S_IFREG, st.S_IFDIR):
             raise ArchiveError(f"{label}: member {info.filename!r} is not a regular file (a link or device)")
