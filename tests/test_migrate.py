@@ -107,3 +107,40 @@ def test_both_tables_is_one_error_naming_both(acme):
     assert "both [tool.micropkg] and [tool.kedro.micropkg]" in proc.stderr and "Traceback" not in proc.stderr
     with pytest.raises(ManifestError, match="both"):
         migrate_text(text)
+
+
+# -- the file is rewritten as an editor would: line endings, mode and links kept ------------------
+
+def test_migrate_keeps_crlf_line_endings(kedro1_legacy):
+    path = kedro1_legacy / "pyproject.toml"
+    path.write_bytes(LEGACY.format(version="1.7.0").replace("\n", "\r\n").encode())
+    doit(kedro1_legacy, "migrate")
+    assert path.read_bytes() == renamed_headers(LEGACY.format(version="1.7.0")).replace("\n", "\r\n").encode()
+
+
+def test_migrate_keeps_a_private_mode(kedro1_legacy):
+    path = kedro1_legacy / "pyproject.toml"
+    path.chmod(0o600)
+    doit(kedro1_legacy, "migrate")
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.read_text() == renamed_headers(LEGACY.format(version="1.7.0"))
+
+
+def test_migrate_writes_through_a_symlinked_pyproject(kedro1_legacy, tmp_path):
+    real = tmp_path / "shared-pyproject.toml"
+    (kedro1_legacy / "pyproject.toml").rename(real)
+    (kedro1_legacy / "pyproject.toml").symlink_to(real)
+    doit(kedro1_legacy, "migrate")
+    assert (kedro1_legacy / "pyproject.toml").is_symlink()
+    assert real.read_text() == renamed_headers(LEGACY.format(version="1.7.0"))
+
+
+def test_migrate_refuses_a_read_only_pyproject(kedro1_legacy):
+    path = kedro1_legacy / "pyproject.toml"
+    path.chmod(0o444)
+    before = snapshot(kedro1_legacy)
+    proc = doit(kedro1_legacy, "migrate", check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "pyproject.toml is read-only; make it writable (chmod u+w pyproject.toml) and run again" in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert snapshot(kedro1_legacy) == before and path.stat().st_mode & 0o777 == 0o444

@@ -79,6 +79,28 @@ def atomic_write_bytes(target: Path, data: bytes) -> None:
     atomic_write_via(target, lambda fh: fh.write(data))
 
 
+def rewrite_user_file(path: Path, data: bytes, shown: str) -> None:
+    """Replace a file the user owns (``pyproject.toml``, ``requirements.in``) as the user would
+    with an editor: through a symlink (the link stays, the file it points at changes), keeping the
+    file's mode (a 0600 file stays private), atomically; a read-only file is refused, not
+    overwritten. ``shown`` names it in the error."""
+    import stat
+
+    from ..errors import ApplyError
+
+    target = Path(os.path.realpath(path))
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except OSError as exc:
+        raise ApplyError(f"cannot read {shown} ({exc.strerror or exc})") from None
+    if not mode & stat.S_IWUSR:
+        raise ApplyError(f"{shown} is read-only; make it writable (chmod u+w {shown}) and run again; nothing was changed")
+    try:
+        atomic_write_via(target, lambda fh: fh.write(data), mode=mode)
+    except OSError as exc:
+        raise ApplyError(f"cannot write {shown} ({exc.strerror or exc}); nothing was changed") from None
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

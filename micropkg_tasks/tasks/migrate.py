@@ -13,16 +13,16 @@ from .edge import project as current_project
 @action
 def migrate_action(project: Project, dry_run: bool) -> list[str]:
     from ..config.migrate import migrate_text, unified_diff
-    from ..store.files import atomic_write_bytes
+    from ..store.files import rewrite_user_file
 
     path = project.root / "pyproject.toml"
-    before = path.read_text(encoding="utf-8")
+    before = path.read_bytes().decode("utf-8")  # not read_text: it would turn CRLF into LF
     after = migrate_text(before)
     if after == before:
         return ["pyproject.toml has no [tool.kedro.micropkg] table: nothing to migrate"]
     if dry_run:
         return [unified_diff(before, after).rstrip("\n"), "(dry run: pyproject.toml was not changed)"]
-    atomic_write_bytes(path, after.encode("utf-8"))
+    rewrite_user_file(path, after.encode("utf-8"), "pyproject.toml")
     return ["moved [tool.kedro.micropkg] to [tool.micropkg] in pyproject.toml (comments and order kept)"]
 
 
