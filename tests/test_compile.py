@@ -2,6 +2,7 @@
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import add_manifest, clean_env, copy_tree, doit, make_tar, sdist_entries, snapshot
@@ -167,3 +168,24 @@ def test_a_failed_compile_is_named_by_its_cause_not_its_first_long_line():
     assert error_cause(PIP_COMPILE_FAILURE) == "Could not find a version that satisfies the requirement zzz>=9 (from versions: none)"
     assert error_cause("Traceback (most recent call last):\n  File \"x\", line 1\nValueError: bad input\n") == "ValueError: bad input"
     assert error_cause("") == "no output"
+
+
+def test_a_new_compiler_makes_the_compile_stale_and_uv_compiles_to_the_same_bytes_twice(compiling, wheelhouse, tmp_path):
+    sdist = make_tar(tmp_path / "tidy-1.0.tar.gz", sdist_entries("tidy", "1.0", requires=("alpha>=1",)))
+    add_manifest(compiling, f'[tool.micropkg.pull]\n"{sdist}" = {{}}')
+    doit(compiling, "pull", env=offline(wheelhouse))
+    assert "-- pull:pip-compile" in doit(compiling, "pull", env=offline(wheelhouse)).stdout
+
+    uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
+    assert uv, "uv is in the [test] extra"
+    text = (compiling / "pyproject.toml").read_text()
+    (compiling / "pyproject.toml").write_text(text.replace(
+        "[tool.micropkg]\n", f'[tool.micropkg]\ncompile = ["{uv}", "pip", "compile", "--no-index", "--find-links", "{wheelhouse}"]\n'))
+    out = doit(compiling, "pull", env=offline(wheelhouse)).stdout
+    assert ".  pull:pip-compile" in out  # requirements.in unchanged, the compiler changed
+    first = (compiling / "requirements.txt").read_bytes()
+    assert b"alpha==1.0" in first and b"doit pull" in first and b".requirements." not in first
+
+    doit(compiling, "forget", "pull:pip-compile", env=offline(wheelhouse))
+    assert ".  pull:pip-compile" in doit(compiling, "pull", env=offline(wheelhouse)).stdout
+    assert (compiling / "requirements.txt").read_bytes() == first  # same inputs, same bytes

@@ -45,7 +45,9 @@ def run_compile(command: list[str], root: Path, source: str = REQUIREMENTS_IN,
     try:
         if out.exists():
             shutil.copyfile(out, tmp)
-        env = dict(os.environ, CUSTOM_COMPILE_COMMAND="doit pull")
+        # the header names this command, not the temporary output file (uv wrote its random name: every
+        # compile changed requirements.txt); pip-compile and uv each read their own variable
+        env = dict(os.environ, CUSTOM_COMPILE_COMMAND="doit pull", UV_CUSTOM_COMPILE_COMMAND="doit pull")
         try:
             proc = subprocess.run([*command, source, "--output-file", tmp], cwd=root, env=env,
                                   capture_output=True, text=True, stdin=subprocess.DEVNULL)

@@ -119,7 +119,7 @@ def pull_tasks(project: Project, specs: list[manifest.PullSpec], force: bool,
             "doc": f"compile requirements.in -> requirements.txt ({shown})",
             "actions": [(compile_action, [project, command])],
             "task_dep": names,
-            "uptodate": [(requirements_compiled, [project])],
+            "uptodate": [config_changed({"compile": command}), (requirements_compiled, [project])],  # a new compiler reruns
             "verbosity": 2,
         }
 
