@@ -2,6 +2,7 @@
 installed, as text, Graphviz dot or Mermaid."""
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from doit import task_params
@@ -9,6 +10,7 @@ from doit import task_params
 from ..config import manifest
 from ..config.project import Project
 from ..errors import ManifestError
+from .console import MACHINE_OUTPUT
 from .edge import action, loading, option
 from .edge import project as current_project
 
@@ -37,7 +39,11 @@ def graph_action(project: Project, fmt: str) -> list[str]:
         out.append(render(import_edges(project.root, project.package_name, files), labels, fmt,
                           project.lock_path.name))
     if not out:
-        return [f"No micro-packages: [{project.table}.package] is empty and nothing was pulled"]
+        nothing = f"No micro-packages: [{project.table}.package] is empty and nothing was pulled"
+        if fmt == "text":
+            return [nothing]
+        print(nothing, file=sys.stderr)  # stdout stays a graph a program can read: an empty one
+        return [render({}, {}, fmt, "micro-packages")]
     return ["\n\n".join(out)]
 
 
@@ -49,4 +55,5 @@ def task_graph(format: str) -> Any:
         fmt = format or "text"
         if fmt not in FORMATS:
             raise ManifestError(f"graph: --format {manifest.shown(fmt)} is not one of {', '.join(FORMATS)}")
-        return {"actions": [(graph_action, [project, fmt])], "uptodate": [False], "verbosity": 2}
+        return {"actions": [(graph_action, [project, fmt])], "uptodate": [False], "verbosity": 2,
+                "meta": {MACHINE_OUTPUT: fmt != "text"}}  # `doit graph --format dot | dot -Tpng`

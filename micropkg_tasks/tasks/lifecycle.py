@@ -9,6 +9,7 @@ from doit import task_params
 
 from ..config.project import Project
 from ..errors import MicropkgError, one_line
+from .console import MACHINE_OUTPUT
 from .edge import action, loading, option, say
 from .edge import project as current_project
 from .pull import recover
@@ -93,8 +94,8 @@ def outdated_action(project: Project, check: bool, as_json: bool) -> list[str]:
     return lines
 
 
-def _task(doc: str | None, act: Any, args: list[Any]) -> dict[str, Any]:
-    return {"doc": doc, "actions": [(act, args)], "uptodate": [False], "verbosity": 2}
+def _task(doc: str | None, act: Any, args: list[Any], machine: bool = False) -> dict[str, Any]:
+    return {"doc": doc, "actions": [(act, args)], "uptodate": [False], "verbosity": 2, "meta": {MACHINE_OUTPUT: machine}}
 
 
 @task_params([option("check", CHECK.format("a pulled file was changed, deleted or is conflicted"), kind=bool)])
@@ -122,4 +123,4 @@ def task_outdated(check: bool, as_json: bool) -> Any:
     with loading():
         project = current_project()
         recover(project)
-        return _task(task_outdated.__doc__, outdated_action, [project, check, as_json])
+        return _task(task_outdated.__doc__, outdated_action, [project, check, as_json], machine=as_json)

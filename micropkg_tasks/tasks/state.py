@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from ..config.project import STATE_DIR
+from .console import Reporter
 
 
 class StateFile(os.PathLike[str]):
@@ -34,4 +35,5 @@ DOIT_CONFIG = {
     # (module-level actions, plain dataclasses), so any start method works.
     "par_type": "process",
     "default_tasks": ["package"],
+    "reporter": Reporter,  # a refused task is one ERROR line, not doit's TaskFailed - taskid:...
 }
