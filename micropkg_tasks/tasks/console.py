@@ -9,7 +9,6 @@ from typing import Any
 from doit.cmdparse import CmdOption
 from doit.reporter import ConsoleReporter
 
-
 #: A task's ``meta`` key: its stdout is for a program (JSON, dot, mermaid), so no ``.  <task>`` line.
 MACHINE_OUTPUT = "machine_output"
 
