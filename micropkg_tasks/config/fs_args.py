@@ -19,6 +19,8 @@ def load_fs_args(root: Path, fs_args: str | None, where: str) -> dict[str, Any]:
     import yaml
 
     path = fs_args_path(root, fs_args)
+    if path.exists() and not path.is_file():  # reading a FIFO would wait for a writer forever
+        raise ManifestError(f"{where}: fs_args file {fs_args} is not a regular file")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -110,10 +110,14 @@ def locked_url(spec: PullSpec, url: str) -> bool:
 
 
 def _fetch_path(project: Project, path: Path, workdir: Path, label: str, deadline: Deadline) -> Fetched:
+    from ..store.files import NotRegular, open_regular
+
     shown = project.shown(path)
     try:
-        with path.open("rb") as fh:
+        with open_regular(path) as fh:
             return copy_stream(fh, workdir / "sdist.tar.gz", label, deadline)
+    except NotRegular:
+        raise SourceError(f"{label}: {shown} is not a regular file (a FIFO, device or socket); refusing it") from None
     except FileNotFoundError:
         raise SourceError(f"{label}: sdist {shown} not found") from None
     except IsADirectoryError:

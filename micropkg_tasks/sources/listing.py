@@ -46,7 +46,9 @@ def folder_files(folder: str, root: Path, storage_options: dict[str, Any] | None
     if not _URL.match(folder):
         path = root / os.path.expanduser(folder)
         try:
-            names = sorted(entry.name for entry in os.scandir(path) if entry.is_file())
+            # regular files only: a link named like an sdist is not one (it pointed anywhere, and one
+            # that dangled or looped blocked every pull of that name)
+            names = sorted(entry.name for entry in os.scandir(path) if entry.is_file(follow_symlinks=False))
         except OSError as exc:
             raise SourceError(f"{label}: cannot list {folder} ({exc.strerror or exc})") from None
         return [IndexFile(name, str(path / name)) for name in names if archive_name(name)]

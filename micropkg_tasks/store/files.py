@@ -101,6 +101,30 @@ def rewrite_user_file(path: Path, data: bytes, shown: str) -> None:
         raise ApplyError(f"cannot write {shown} ({exc.strerror or exc}); nothing was changed") from None
 
 
+class NotRegular(OSError):
+    """What ``open_regular`` found is a FIFO, a device or a socket."""
+
+
+def open_regular(path: Path) -> IO[bytes]:
+    """``path`` opened for reading if it is a regular file (through links, as the user named it).
+    Opening never blocks: a FIFO is opened non-blocking, seen for what it is, and refused
+    (``NotRegular``); a folder is ``IsADirectoryError``, as ``open`` says."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(21, "Is a directory", str(path))
+        if not stat.S_ISREG(mode):
+            raise NotRegular(f"{path} is not a regular file")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
