@@ -229,3 +229,17 @@ def test_bad_version_or_requirements_are_clear_errors(acme, setup, message):
     assert proc.returncode != 0 and message in proc.stderr + proc.stdout
     assert "Traceback" not in proc.stderr + proc.stdout
     assert not (acme / "dist").exists() or not list((acme / "dist").iterdir())
+
+
+def test_a_file_with_conflict_markers_is_never_packaged(acme):
+    params = acme / "conf/base/parameters_cleaning.yml"
+    rel = "conf/base/parameters_cleaning.yml"
+    text = params.read_text()
+    params.write_text("<<<<<<< local\nthreshold: 1\n=======\nthreshold: 2\n>>>>>>> cleaning 0.4\n" + text)
+    proc = doit(acme, "package", "--micropkg", "pipelines.cleaning", check=False)
+    assert proc.returncode == 1
+    assert f"ERROR: package 'pipelines.cleaning': {rel} still holds conflict markers (<<<<<<< ... >>>>>>>); " \
+           "resolve them, then package again" in proc.stdout
+    assert not (acme / "dist").exists() or not list((acme / "dist").glob("cleaning-*"))
+    params.write_text(text)  # resolved
+    assert "packaged 'acme.pipelines.cleaning'" in doit(acme, "package", "--micropkg", "pipelines.cleaning").stdout

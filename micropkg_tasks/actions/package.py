@@ -9,7 +9,7 @@ import os
 
 from ..config.manifest import DEFAULT_MAX_SIZE, format_size
 from ..config.project import Project
-from ..core.collect import MicroPackage, check_imports, reader
+from ..core.collect import MicroPackage, Read, check_imports, reader
 from ..core.sdist import plan_sdist
 from ..errors import PackageError, one_line
 from ..errors import where as entry
@@ -39,6 +39,7 @@ def package(project: Project, mp: MicroPackage, max_size: int = DEFAULT_MAX_SIZE
                                    "run doit package again")
 
     read = reader(project, mp)
+    check_markers(mp, read, where)
     mp, warnings = check_imports(project, mp, read)  # self-contained? its dependencies
     try:
         write_sdist(plan_sdist(project, mp, read), project.root / mp.target, max_size, unchanged)
@@ -48,6 +49,18 @@ def package(project: Project, mp: MicroPackage, max_size: int = DEFAULT_MAX_SIZE
                            f"{one_line(folder)} must be a writable folder") from None
     shown = f" as {mp.spec.alias!r}" if mp.spec.alias else ""
     return mp, [*warnings, f"packaged '{project.package_name}.{mp.spec.module_path}'{shown} -> {mp.target}"]
+
+
+def check_markers(mp: MicroPackage, read: Read, where: str) -> None:
+    """Refuse a micro-package whose parameter files or Python files still hold git-style conflict
+    markers (an upgrade with --merge=markers left them): it would ship them. Python files are read
+    once anyway (the import check); parameter files are small."""
+    from ..lifecycle.merge import has_markers
+
+    for src, _ in [*mp.config, *(item for item in mp.code + mp.tests if item[0].endswith(".py"))]:
+        if has_markers(read(src)):
+            raise PackageError(f"{where}: {one_line(src)} still holds conflict markers (<<<<<<< ... >>>>>>>); "
+                               "resolve them, then package again")
 
 
 def check_size(sizes: list[tuple[str, int]], max_size: int, where: str) -> None:
