@@ -73,7 +73,7 @@ def test_a_dotted_string_of_a_project_module_outside_is_refused(tmp_path):
     (project / "src" / "acme" / "settings.py").write_text("X = 1\n")
     proc = doit(project, "package", check=False)
     lines = [line for line in (proc.stdout + proc.stderr).splitlines() if "which is not part" in line]
-    assert lines == ["src/acme/pipelines/a/nodes.py:3 imports acme.settings.X, which is not part of any "
+    assert lines == ["ERROR: src/acme/pipelines/a/nodes.py:3 imports acme.settings.X, which is not part of any "
                      "micro-package: package it too, or list it in allow"]  # "acme.log" is no module
 
 
@@ -243,6 +243,7 @@ def test_ad_hoc_packaging_records_dependencies_and_stays_up_to_date(tmp_path):
     project = producer(tmp_path / "acme", {"a": "from acme.pipelines.b.nodes import VALUE\n", "b": "VALUE = 7\n"})
     first = doit(project, "package", "--micropkg", "pipelines.a")
     assert "packaged 'acme.pipelines.a'" in first.stdout
+    assert "it imports micro-package pipelines.b: recorded as the dependency b>=1.1" in first.stdout  # said, not silent
     assert '"b>=1.1"' in member(project / "dist" / "a-1.0.tar.gz", "/pyproject.toml")
     assert "packaged" not in doit(project, "package", "--micropkg", "pipelines.a").stdout
     (project / "src/acme/pipelines/b/__init__.py").write_text('__version__ = "1.5"\n')

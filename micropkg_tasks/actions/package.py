@@ -48,7 +48,9 @@ def package(project: Project, mp: MicroPackage, max_size: int = DEFAULT_MAX_SIZE
         raise PackageError(f"{where}: cannot write {one_line(mp.target)} ({exc.strerror}); "
                            f"{one_line(folder)} must be a writable folder") from None
     shown = f" as {mp.spec.alias!r}" if mp.spec.alias else ""
-    return mp, [*warnings, f"packaged '{project.package_name}.{mp.spec.module_path}'{shown} -> {mp.target}"]
+    recorded = [f"it imports micro-package {d.module_path}: recorded as the dependency {d.requirement} "
+                f"([tool.micropkg] dependencies of its pyproject.toml; a pull brings it along)" for d in mp.requires]
+    return mp, [*warnings, *recorded, f"packaged '{project.package_name}.{mp.spec.module_path}'{shown} -> {mp.target}"]
 
 
 def check_markers(mp: MicroPackage, read: Read, where: str) -> None:

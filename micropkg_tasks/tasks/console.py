@@ -25,8 +25,8 @@ class Reporter(ConsoleReporter):  # type: ignore[misc]
         if fail.get_name() != "TaskFailed":  # not one of our refusals: doit's report as it is
             super()._write_failure(result, write_exception)
             return
-        if write_exception:
-            self.write(f"ERROR: {fail.get_msg().strip()}\n")
+        if write_exception:  # one ERROR line per line of the refusal (one per refused import, say)
+            self.write("".join(f"ERROR: {line}\n" for line in fail.get_msg().strip().splitlines() if line.strip()))
 
 
 def _typed(option: CmdOption) -> str:
