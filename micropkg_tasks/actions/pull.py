@@ -19,6 +19,7 @@ from ..core.install import InstallPlan, Sdist, decide, plan_install, target_modu
 from ..core.requirements import append_block, new_requirements
 from ..errors import ArchiveError, ConflictError, MicropkgError, SourceError, one_line, where
 from ..lifecycle.upgrade import MARKERS, NOTHING, merge_step, merged_messages
+from ..rules import NAME_MAX, PATH_MAX
 from ..sources import fetch
 from ..store import cache, transaction
 from ..store.files import project_lock, sha256_bytes, sha256_file
@@ -270,7 +271,7 @@ def check_path_lengths(project: Project, spec: PullSpec, plan: InstallPlan) -> N
     try:
         name_max, path_max = os.pathconf(root, "PC_NAME_MAX"), os.pathconf(root, "PC_PATH_MAX")
     except (OSError, ValueError, AttributeError):  # not POSIX: the usual limits
-        name_max, path_max = 255, 4096
+        name_max, path_max = NAME_MAX, PATH_MAX
     for path in plan.files:
         full = os.fsencode(os.path.join(root, path))
         if len(full) >= path_max or any(len(os.fsencode(p)) > name_max for p in path.split("/")):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ManifestError, one_line
+from ..rules import is_identifier, normal_path, path_problem
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -124,7 +125,7 @@ def load_project(root: Path, allow_legacy: bool = False) -> Project:
         raise ManifestError("pyproject.toml has no [tool.kedro] package_name: is this a Kedro project?")
     package_name = kedro["package_name"]
     source_dir = kedro.get("source_dir", "src")
-    if not isinstance(package_name, str) or not package_name.isidentifier() or not package_name.isascii():
+    if not isinstance(package_name, str) or not is_identifier(package_name):
         raise ManifestError(f"[tool.kedro] package_name {_shown(package_name)} is not a Python identifier")
     if not isinstance(source_dir, str) or not _inside(source_dir):
         raise ManifestError(f"[tool.kedro] source_dir {_shown(source_dir)} must be a relative path inside the project")
@@ -145,8 +146,9 @@ def load_project(root: Path, allow_legacy: bool = False) -> Project:
 
 
 def _inside(relpath: str) -> bool:
-    p = Path(relpath)
-    return bool(relpath) and relpath.isprintable() and not p.is_absolute() and ".." not in p.parts and "\\" not in relpath
+    """A safe relative path (``rules.path_problem``) as the user may spell it (``./src/``), or
+    ``.``: the project root itself."""
+    return relpath in (".", "./") or path_problem(normal_path(relpath)) is None
 
 
 def _shown(value: Any) -> str:
