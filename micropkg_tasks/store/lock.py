@@ -214,13 +214,17 @@ def _through_link(root: Path, path: str) -> str | None:
 
 def _quoted(value: str) -> str:
     """A TOML basic string (JSON's, ASCII-escaped); a string TOML cannot hold (a lone surrogate
-    from an undecodable file name) is refused, so no lock is written that cannot be read back."""
+    from an undecodable file name) is refused, so no lock is written that cannot be read back.
+    JSON spells a character beyond U+FFFF (an emoji in a file name) as a surrogate pair, which
+    TOML refuses: those are written as ``\\UXXXXXXXX``."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise LockError(f"{value.encode('utf-8', 'backslashreplace').decode()!r} is not valid UTF-8; "
                         "it cannot be written to the lock, and nothing was changed") from None
-    return json.dumps(value)
+    if value.isascii() or max(value) <= "\uffff":
+        return json.dumps(value)
+    return '"' + "".join(json.dumps(c)[1:-1] if c <= "\uffff" else f"\\U{ord(c):08x}" for c in value) + '"'
 
 
 _OMITTED_WHEN_EMPTY = ("conflicted", "url", "index", "deleted")
