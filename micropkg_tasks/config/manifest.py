@@ -1,22 +1,30 @@
-"""``[tool.micropkg.package]`` / ``[tool.micropkg.pull]`` (or the legacy ``[tool.kedro.micropkg.*]``)
--> validated, frozen specs; and the project-wide options under ``[tool.micropkg]``.
+"""``[tool.micropkg]`` (or the legacy ``[tool.kedro.micropkg]``) -> one validated, frozen, typed
+``Manifest``: package entries, pull entries (their source kind a ``Literal``), limits, the compile
+command, the publish target, the default index, allow lists. ``read_manifest`` builds it once,
+when the project is loaded (``config.project.load_project``); nothing parses the table again.
 
 The same checks serve manifest entries and ad hoc command-line options, so both fail the same
-way: a one-line ManifestError that names the entry and says what would be valid.
+way: a one-line ManifestError that names the entry and says what would be valid. What a name,
+a path, a size or a URL may be is ``rules``'.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Literal
 
 from .. import rules
 from ..errors import ManifestError, one_line
 from ..errors import where as entry
 from ..rules import DEFAULT_MAX_SIZE, DEFAULT_TIMEOUT, SDIST_SUFFIXES, name_problem
-from .project import TABLE
 
+TABLE = "tool.micropkg"
+LEGACY_TABLE = "tool.kedro.micropkg"
+#: How a pull source is read: a local path, an fsspec URL, or a requirement resolved on an index.
+SourceKind = Literal["path", "url", "index"]
+#: Where ``doit publish`` uploads: an fsspec folder or bucket, or a package index (twine).
+RegistryKind = Literal["bucket", "index"]
 PACKAGE_OPTIONS = ("alias", "destination", "env", "allow")
 PULL_OPTIONS = ("alias", "destination", "env", "fs_args", "sha256", "index")
 #: Sub-task name of the final compile step; no pull entry may take it.
@@ -50,7 +58,7 @@ class PullSpec:
     """One sdist to pull: a local path, an fsspec URL or a requirement on a PyPI-like index."""
 
     source: str
-    kind: str = "path"  # "path", "url" or "index": see source_kind
+    kind: SourceKind = "path"  # see source_kind
     alias: str | None = None
     destination: str | None = None
     env: str = "base"
@@ -62,7 +70,7 @@ class PullSpec:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def source_kind(source: str) -> str:
+def source_kind(source: str) -> SourceKind:
     """``url``, ``path`` or ``index``: the one place that decides how a pull source is read,
     from its spelling alone (no disk access), once, when the spec is made."""
     if rules.is_url(source):
@@ -374,7 +382,7 @@ def download_timeout(micropkg: Mapping[str, Any], table: str = TABLE) -> float:
 
 # -- registries: where micro-packages are published and resolved by name ----------------------
 
-def registry_kind(url: str) -> str:
+def registry_kind(url: str) -> RegistryKind:
     """``index`` for an http(s) package index, ``bucket`` for any other fsspec folder URL or a
     local folder: the one place that tells them apart, from the spelling alone."""
     return "index" if rules.is_http(url) else "bucket"
@@ -397,7 +405,7 @@ class Publish:
     already there)."""
 
     url: str
-    kind: str
+    kind: RegistryKind
     fs_args: str | None = None
     repository: str | None = None
     simple: str | None = None
@@ -432,7 +440,7 @@ def publish_destination(value: Any, table: str = TABLE, where: str | None = None
     if bool(url) == bool(repository):
         raise ManifestError(f"{where}: give either url (a folder, bucket or index upload URL) or repository "
                             "(a .pypirc section), not both or neither")
-    kind = "index" if repository else registry_kind(url)
+    kind: RegistryKind = "index" if repository else registry_kind(url)
     if kind == "bucket" and (repository or opts.get("simple")):
         raise ManifestError(f"{where}: simple applies to a package index, not to the folder {shown(url)}")
     if kind == "index" and opts.get("fs_args"):
@@ -464,3 +472,45 @@ def wheel(micropkg: Mapping[str, Any], table: str = TABLE) -> bool:
     if not isinstance(value, bool):
         raise ManifestError(f"[{table}] wheel must be true or false, not {shown(value)}")
     return value
+
+
+# -- the whole table, validated once -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Manifest:
+    """``[tool.micropkg]`` as the tasks and actions use it, checked once when the project is
+    loaded: a bad entry or option is a one-line error before anything runs."""
+
+    packages: tuple[PackageSpec, ...] = ()
+    pulls: tuple[PullSpec, ...] = ()
+    limits: Limits = DEFAULT_LIMITS
+    compile: tuple[str, ...] | None = None  # the compiler for requirements.in; None: compiling is off
+    publish: Publish | None = None
+    index: str | None = None  # where requirement sources are resolved unless their entry names one
+    wheel: bool = False
+    allow_direct_references: bool = False
+    table: str = TABLE  # where it was read from, for messages
+
+    def index_for(self, source: str) -> str | None:
+        """The default index for an ad hoc requirement source (None for paths and URLs)."""
+        return self.index if source_kind(source.strip()) == "index" else None
+
+    def pull_entry(self, source: str) -> PullSpec | None:
+        """The manifest's pull entry of ``source``, if it has one."""
+        return next((spec for spec in self.pulls if spec.source == source), None)
+
+
+def read_manifest(micropkg: Mapping[str, Any], table: str = TABLE) -> Manifest:
+    """Every entry and option of the table, validated; the first problem is a ManifestError."""
+    command = compile_command(micropkg, table)
+    return Manifest(
+        packages=tuple(package_specs(micropkg, table)),
+        pulls=tuple(pull_specs(micropkg, table)),
+        limits=limits(micropkg, table),
+        compile=None if command is None else tuple(command),
+        publish=publish(micropkg, table),
+        index=default_index(micropkg, table),
+        wheel=wheel(micropkg, table),
+        allow_direct_references=allow_direct_references(micropkg, table),
+        table=table,
+    )

@@ -3,7 +3,8 @@ where its micro-packaging manifest is.
 
 Project facts come from ``[tool.kedro]``; the manifest from ``[tool.micropkg]`` (Kedro 1.x
 refuses any unknown key under ``[tool.kedro]``), or from the legacy ``[tool.kedro.micropkg]``
-that Kedro 0.19 projects carry. Nothing of the project is imported.
+that Kedro 0.19 projects carry, validated once into ``Project.manifest``. Nothing of the project
+is imported.
 """
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from typing import Any
 
 from ..errors import ManifestError, one_line
 from ..rules import is_identifier, normal_path, path_problem
+from .manifest import LEGACY_TABLE as LEGACY_TABLE
+from .manifest import TABLE as TABLE
+from .manifest import Manifest, read_manifest
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -26,8 +30,6 @@ CONF_DIR = "conf"
 LOCK_FILE = "micropkg.lock"
 REQUIREMENTS_IN = "requirements.in"
 REQUIREMENTS_TXT = "requirements.txt"
-TABLE = "tool.micropkg"
-LEGACY_TABLE = "tool.kedro.micropkg"
 
 
 class LegacyManifestError(ManifestError):
@@ -41,8 +43,9 @@ class Project:
     root: Path
     package_name: str
     source_dir: str = "src"
-    micropkg: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    micropkg: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)  # the raw table
     table: str = TABLE  # where the manifest was read from, for messages
+    manifest: Manifest = field(default_factory=Manifest, compare=False, hash=False)  # validated at load
 
     @property
     def package_dir(self) -> Path:
@@ -142,7 +145,7 @@ def load_project(root: Path, allow_legacy: bool = False) -> Project:
             f"[{LEGACY_TABLE}] is in a Kedro {one_line(str(kedro['kedro_init_version']), 40)} project, and Kedro 1.x refuses "
             f"unknown keys under [tool.kedro] (every kedro command fails); run `doit migrate` to move it to [{TABLE}]")
     return Project(root=root.resolve(), package_name=package_name, source_dir=source_dir, micropkg=micropkg,
-                   table=table)
+                   table=table, manifest=read_manifest(micropkg, table))
 
 
 def _inside(relpath: str) -> bool:
