@@ -73,7 +73,7 @@ class Deadline:
         for chunk in self.chunks(src, what):
             size += len(chunk)
             if size > limit:
-                raise SourceError(f"{what}: answer larger than {limit >> 20} MiB; refusing it")
+                raise SourceError(f"{what}: answer larger than {format_size(limit)}; refusing it")
             chunks.append(chunk)
         return b"".join(chunks)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SourceError
-from ..rules import SDIST_SUFFIXES, is_url
+from ..rules import SDIST_SUFFIXES, is_http, is_url
 from .choose import IndexFile
 from .download import Deadline, http_deadline
 
@@ -53,7 +53,7 @@ def folder_files(folder: str, root: Path, storage_options: dict[str, Any] | None
     import fsspec
 
     options = dict(storage_options or {})
-    if folder.split("://", 1)[0] in ("http", "https"):  # a web folder: bounded by the deadline
+    if is_http(folder):  # a web folder: bounded by the deadline
         options = http_deadline(options, deadline or Deadline())
     try:
         fs, base = fsspec.core.url_to_fs(folder, **options)
