@@ -22,6 +22,8 @@ from typing import Any
 
 import click
 
+from .rules import is_url
+
 MISSING_PACKAGE = (
     "Please specify a micro-package name or add '--all' to package all micro-packages in the "
     "'pyproject.toml' package manifest section."
@@ -146,7 +148,7 @@ def pull_package(metadata: Any, /, package_path: str | None, env: str | None, al
         args = ["pull"]
     elif package_path:
         source = package_path
-        if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", source) and os.path.exists(os.path.expanduser(source)):
+        if not is_url(source) and os.path.exists(os.path.expanduser(source)):
             source = _local_path(source, root)
         args = ["pull", *_opt("source", source), *_opt("alias", alias), *_opt("env", env),
                 *_opt("destination", destination),

@@ -206,3 +206,35 @@ def test_project_facts_are_checked_and_never_echoed_in_full(tmp_path, kedro, mes
     with pytest.raises(ManifestError, match=message) as err:
         load_project(tmp_path)
     assert len(str(err.value)) < 300
+
+
+# -- one validated, frozen, typed Manifest, built once when the project is loaded (issue 20) -------
+
+def test_load_project_validates_the_whole_manifest_once(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.kedro]\npackage_name = "p"\n[tool.micropkg]\ncompile = "uv pip compile"\nmax-size = "1MiB"\n'
+        'timeout = 5\nwheel = true\nindex = "https://h/simple/"\npublish = "s3://b/m/"\n'
+        '[tool.micropkg.package]\n"pipelines.x" = {alias = "xx", allow = ["p.utils"]}\n'
+        '[tool.micropkg.pull]\n"tidy>=1" = {}\n"dist/a-1.0.tar.gz" = {env = "local"}\n')
+    m = load_project(tmp_path).manifest
+    assert m.packages == (manifest.PackageSpec("pipelines.x", alias="xx", allow=("p.utils",)),)
+    assert [(s.source, s.kind, s.index) for s in m.pulls] == [("tidy>=1", "index", "https://h/simple/"),
+                                                              ("dist/a-1.0.tar.gz", "path", None)]
+    assert m.limits == manifest.Limits(timeout=5.0, max_size=1 << 20)
+    assert m.compile == ("uv", "pip", "compile") and m.wheel and not m.allow_direct_references
+    assert m.publish == manifest.Publish(url="s3://b/m/", kind="bucket")
+    assert m.index_for("tidy") == "https://h/simple/" and m.index_for("dist/a-1.0.tar.gz") is None
+    assert m.pull_entry("dist/a-1.0.tar.gz").env == "local" and m.pull_entry("other") is None
+    with pytest.raises(AttributeError):
+        m.wheel = False  # frozen
+
+
+@pytest.mark.parametrize("option,message", [
+    ('allow-direct-references = "yes"', "allow-direct-references must be true or false"),  # was read only by a pull
+    ('[tool.micropkg.pull]\n"x.tar.gz" = {env = "ｌｏｃａｌ"}', "env 'ｌｏｃａｌ' must be the name of one folder"),
+    ('publish = {url = "s3://b/", simple = "x"}', "simple applies to a package index"),
+])
+def test_every_option_is_checked_when_the_project_is_loaded(tmp_path, option, message):
+    (tmp_path / "pyproject.toml").write_text(f'[tool.kedro]\npackage_name = "p"\n[tool.micropkg]\n{option}\n')
+    with pytest.raises(ManifestError, match=message):
+        load_project(tmp_path)

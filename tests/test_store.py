@@ -117,14 +117,14 @@ def _forged(project, path, module="tidy"):
 
 
 @pytest.mark.parametrize("path,why", [
-    ("../../victim.txt", "has a '..', '.' or empty component"),
-    ("/etc/passwd", "is absolute"),
-    ("C:/x.py", "is absolute"),
-    ("src/consumer/tidy/../../../victim.txt", "has a '..', '.' or empty component"),
-    ("src/consumer/tidy/./a.py", "has a '..', '.' or empty component"),
-    ("src/consumer/tidy//a.py", "has a '..', '.' or empty component"),
-    ("src\\consumer\\tidy\\a.py", "has control characters or a backslash"),
-    ("src/consumer/tidy/a\n.py", "has control characters or a backslash"),
+    ("../../victim.txt", "has a '..', '.' or empty path component"),
+    ("/etc/passwd", "is an absolute path"),
+    ("C:/x.py", "is an absolute path"),
+    ("src/consumer/tidy/../../../victim.txt", "has a '..', '.' or empty path component"),
+    ("src/consumer/tidy/./a.py", "has a '..', '.' or empty path component"),
+    ("src/consumer/tidy//a.py", "has a '..', '.' or empty path component"),
+    ("src\\consumer\\tidy\\a.py", "has a backslash"),
+    ("src/consumer/tidy/a\n.py", "has a NUL, newline or other control character"),
     ("src/consumer/other/a.py", "is outside the folders that pull installs to"),
     ("conf/local/credentials.yml", "is outside the folders that pull installs to"),
     ("pyproject.toml", "is outside the folders that pull installs to"),

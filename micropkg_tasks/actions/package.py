@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import os
 
-from ..config.manifest import DEFAULT_MAX_SIZE, format_size
 from ..config.project import Project
 from ..core.collect import MicroPackage, Read, check_imports, reader
 from ..core.sdist import plan_sdist
 from ..errors import PackageError, one_line
 from ..errors import where as entry
+from ..rules import DEFAULT_MAX_SIZE, format_size
 from ..store.tarball import write_sdist
 
 Stamp = tuple[int, int, int, int]

@@ -7,22 +7,22 @@ import stat
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config.fs_args import load_fs_args
-from ..config.manifest import DEFAULT_LIMITS, Limits, PullSpec, allow_direct_references
+from ..config.manifest import DEFAULT_LIMITS, Limits, PullSpec
 from ..config.project import REQUIREMENTS_IN, REQUIREMENTS_TXT, Project
 from ..core.imports import rename_files
 from ..core.install import InstallPlan, Sdist, decide, plan_install, target_module
 from ..core.requirements import append_block, new_requirements
 from ..errors import ArchiveError, ConflictError, MicropkgError, SourceError, one_line, where
 from ..lifecycle.upgrade import MARKERS, NOTHING, merge_step, merged_messages
+from ..rules import NAME_MAX, PATH_MAX
 from ..sources import fetch
 from ..store import cache, transaction
 from ..store.files import project_lock, sha256_bytes, sha256_file
-from ..store.lock import LockEntry, identity, read_lock, remember, render_lock
+from ..store.lock import LockEntry, read_lock, remember, render_lock
 from ..store.tarball import extract, extract_wheel, is_wheel
 
 if TYPE_CHECKING:
@@ -111,7 +111,10 @@ def locked_archive(project: Project, spec: PullSpec) -> tuple[str, str] | None:
         return None
     from packaging.requirements import Requirement
 
-    entry = installed_by(_lock_entries(project, identity(project.lock_path) or (0, 0, 0)), spec)
+    try:
+        entry = installed_by(read_lock(project), spec)
+    except MicropkgError:
+        return None  # the install reads the lock again and says what is wrong with it, in one line
     if entry is None or not entry.url or not Requirement(spec.source).specifier.contains(entry.version, prereleases=True):
         return None
     return entry.url, entry.sha256
@@ -205,16 +208,11 @@ def _dependency_spec(project: Project, spec: PullSpec, req: Requirement, label: 
 
     from packaging.utils import canonicalize_name
 
-    from ..config.manifest import pull_specs
     from ..sources.choose import parse_requirement, pick_sdist
     from ..sources.listing import archive_name, folder_files, folder_of
 
     name = canonicalize_name(req.name)
-    try:
-        manifest = pull_specs(project.micropkg, project.table)
-    except MicropkgError:
-        manifest = []
-    for entry in manifest:
+    for entry in project.manifest.pulls:
         known = (parse_requirement(entry.source).name, None) if entry.kind == "index" else \
             archive_name(entry.source.split("?", 1)[0].rsplit("/", 1)[-1])
         if known and canonicalize_name(known[0]) == name:
@@ -256,7 +254,7 @@ def check_requirements(project: Project, spec: PullSpec, sdist: Sdist) -> None:
     unless the project opts in with ``[tool.micropkg] allow-direct-references = true``."""
     from packaging.requirements import Requirement
 
-    allowed = allow_direct_references(project.micropkg, project.table)  # checked on every pull
+    allowed = project.manifest.allow_direct_references
     direct = [req for req in sdist.requirements if Requirement(req).url]
     if direct and not allowed:
         raise ArchiveError(f"{where('pull', spec.source)}: PKG-INFO requires {one_line(direct[0], 200)}, a direct "
@@ -270,7 +268,7 @@ def check_path_lengths(project: Project, spec: PullSpec, plan: InstallPlan) -> N
     try:
         name_max, path_max = os.pathconf(root, "PC_NAME_MAX"), os.pathconf(root, "PC_PATH_MAX")
     except (OSError, ValueError, AttributeError):  # not POSIX: the usual limits
-        name_max, path_max = 255, 4096
+        name_max, path_max = NAME_MAX, PATH_MAX
     for path in plan.files:
         full = os.fsencode(os.path.join(root, path))
         if len(full) >= path_max or any(len(os.fsencode(p)) > name_max for p in path.split("/")):
@@ -367,20 +365,15 @@ def installed_by(entries: dict[str, LockEntry], spec: PullSpec) -> LockEntry | N
                  and e.destination == (spec.destination or "")), None)
 
 
-@lru_cache(maxsize=4)
-def _lock_entries(project: Project, stamp: tuple[int, int, int]) -> dict[str, LockEntry]:
-    try:
-        return read_lock(project)
-    except MicropkgError:
-        return {}
-
-
 def is_installed(project: Project, spec: PullSpec) -> bool:
     """Whether the lock records this spec's install with all its files present (but those you
-    deleted that upgrades keep deleted): doit's cheap
-    up-to-date check (the lock is parsed once per run, whatever the number of tasks)."""
-    stamp = identity(project.lock_path)
-    entry = installed_by(_lock_entries(project, stamp), spec) if stamp else None
+    deleted that upgrades keep deleted): doit's cheap up-to-date check (``read_lock`` parses
+    the lock once per version of the file, whatever the number of tasks). A lock that cannot be
+    read is "not installed": the task runs, and its action says what is wrong in one line."""
+    try:
+        entry = installed_by(read_lock(project), spec)
+    except MicropkgError:
+        return False
     return entry is not None and all(path in entry.deleted or (project.root / path).is_file() for path in entry.files)
 
 

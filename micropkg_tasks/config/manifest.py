@@ -1,31 +1,32 @@
-"""``[tool.micropkg.package]`` / ``[tool.micropkg.pull]`` (or the legacy ``[tool.kedro.micropkg.*]``)
--> validated, frozen specs; and the project-wide options under ``[tool.micropkg]``.
+"""``[tool.micropkg]`` (or the legacy ``[tool.kedro.micropkg]``) -> one validated, frozen, typed
+``Manifest``: package entries, pull entries (their source kind a ``Literal``), limits, the compile
+command, the publish target, the default index, allow lists. ``read_manifest`` builds it once,
+when the project is loaded (``config.project.load_project``); nothing parses the table again.
 
 The same checks serve manifest entries and ad hoc command-line options, so both fail the same
-way: a one-line ManifestError that names the entry and says what would be valid.
+way: a one-line ManifestError that names the entry and says what would be valid. What a name,
+a path, a size or a URL may be is ``rules``'.
 """
 from __future__ import annotations
 
-import keyword
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Literal
 
-from ..core.layout import SDIST_SUFFIXES, name_problem
+from .. import rules
 from ..errors import ManifestError, one_line
 from ..errors import where as entry
-from .project import TABLE
+from ..rules import DEFAULT_MAX_SIZE, DEFAULT_TIMEOUT, SDIST_SUFFIXES, name_problem
 
-MODULE_PATH = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")  # used with fullmatch: "$" passes "x\n"
+TABLE = "tool.micropkg"
+LEGACY_TABLE = "tool.kedro.micropkg"
+#: How a pull source is read: a local path, an fsspec URL, or a requirement resolved on an index.
+SourceKind = Literal["path", "url", "index"]
+#: Where ``doit publish`` uploads: an fsspec folder or bucket, or a package index (twine).
+RegistryKind = Literal["bucket", "index"]
 PACKAGE_OPTIONS = ("alias", "destination", "env", "allow")
 PULL_OPTIONS = ("alias", "destination", "env", "fs_args", "sha256", "index")
-SHA256 = re.compile(r"[0-9a-f]{64}")
-ENV = re.compile(r"\w[\w.-]*")
-#: The longest file name most file systems take, in bytes.
-NAME_MAX = 255
-PATH_MAX = 4096
 #: Sub-task name of the final compile step; no pull entry may take it.
 COMPILE_TASK = "pip-compile"
 
@@ -57,7 +58,7 @@ class PullSpec:
     """One sdist to pull: a local path, an fsspec URL or a requirement on a PyPI-like index."""
 
     source: str
-    kind: str = "path"  # "path", "url" or "index": see source_kind
+    kind: SourceKind = "path"  # see source_kind
     alias: str | None = None
     destination: str | None = None
     env: str = "base"
@@ -69,10 +70,10 @@ class PullSpec:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def source_kind(source: str) -> str:
+def source_kind(source: str) -> SourceKind:
     """``url``, ``path`` or ``index``: the one place that decides how a pull source is read,
     from its spelling alone (no disk access), once, when the spec is made."""
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", source):
+    if rules.is_url(source):
         return "url"
     if re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@", source):
         return "index"  # a direct reference ``name @ url``: refused as a requirement source
@@ -98,59 +99,67 @@ def shown(value: Any) -> str:
 
 
 def check_module_path(module_path: str, where: str) -> str:
-    if not MODULE_PATH.fullmatch(module_path) or any(keyword.iskeyword(p) for p in module_path.split(".")):
-        raise ManifestError(f"{where}: {shown(module_path)} is not a Python module path such as 'pipelines.cleaning'")
-    _check_lengths(module_path.split("."), where, "module path")
+    why = rules.module_path_problem(module_path)
+    if why == rules.TOO_LONG:
+        raise ManifestError(f"{where}: module path {why}")
+    if why:
+        raise ManifestError(f"{where}: {shown(module_path)} {why}")
     return module_path
 
 
 def _check_lengths(parts: list[str], where: str, what: str) -> None:
     """No file system takes a name over NAME_MAX bytes: refused here, not as a traceback from
     the first stat (which broke every doit command, `doit list` included)."""
-    if sum(len(p.encode("utf-8", "surrogateescape")) + 1 for p in parts) > PATH_MAX or any(
-            len(p.encode("utf-8", "surrogateescape")) > NAME_MAX for p in parts):
-        raise ManifestError(f"{where}: {what} has a part longer than {NAME_MAX} bytes "
-                            f"(or is over {PATH_MAX}); no file system takes it")
+    if rules.too_long(parts):
+        raise ManifestError(f"{where}: {what} {rules.TOO_LONG}")
 
 
 def _check_text(value: str, where: str, what: str) -> None:
-    if any(not c.isprintable() for c in value):
-        raise ManifestError(f"{where}: {what} {shown(value)} has a NUL, newline or other control character")
+    if rules.has_control(value):
+        raise ManifestError(f"{where}: {what} {shown(value)} {rules.CONTROL}")
 
 
 def check_env(env: Any, where: str) -> str:
-    if not isinstance(env, str) or not ENV.fullmatch(env) or ".." in env:
-        raise ManifestError(f"{where}: env {shown(env)} must be the name of one folder in conf/ (no '/', no '..')")
-    _check_lengths([env], where, "env")
+    """One folder of ``conf/``, by the rule the lock reads it back with (``rules.env_problem``)."""
+    if not isinstance(env, str):
+        raise ManifestError(f"{where}: env must be a string, not {type(env).__name__}")
+    why = rules.env_problem(env)
+    if why == rules.TOO_LONG:
+        raise ManifestError(f"{where}: env {why}")
+    if why:
+        raise ManifestError(f"{where}: env {shown(env)} {why}")
     return env
 
 
 def check_relative(path: Any, where: str, what: str) -> str:
-    """A POSIX path that stays inside the project."""
+    """A POSIX path that stays inside the project, in the one spelling ``rules.path_problem``
+    accepts (``./dist/`` is ``dist``)."""
     if not isinstance(path, str) or not path.strip():
         raise ManifestError(f"{where}: {what} must be a non-empty string")
     _check_text(path, where, what)
-    p = PurePosixPath(path)
-    if p.is_absolute() or "\\" in path or re.match(r"[A-Za-z]:", path) or ".." in p.parts:
+    normal = rules.normal_path(path)
+    why = rules.path_problem(normal)
+    if why == rules.TOO_LONG:
+        raise ManifestError(f"{where}: {what} {why}")
+    if why:
         raise ManifestError(f"{where}: {what} {shown(path)} must be a relative POSIX path inside the project "
-                            "(no '..', not absolute)")
-    _check_lengths(list(p.parts), where, what)
-    return p.as_posix()
+                            f"(no '..', not absolute): it {why}")
+    return normal
 
 
 def check_pull_destination(dest: Any, where: str) -> str:
     """A location under the project package: ``pipelines/lib`` (dots accepted as separators)."""
-    dest = check_relative(dest, where, "destination")
-    parts = dest.replace(".", "/").split("/")
-    if not all(p.isidentifier() and not keyword.iskeyword(p) for p in parts):
-        raise ManifestError(f"{where}: destination {shown(dest)} must be package names separated by '/' such as 'pipelines/lib'")
-    return "/".join(parts)
+    path = check_relative(dest, where, "destination")
+    why = rules.destination_problem(path)
+    if why:
+        raise ManifestError(f"{where}: destination {shown(path)} {why}")
+    return path.replace(".", "/")
 
 
 def check_fs_args(path: Any, where: str) -> str:
     """A YAML file of storage options: relative to the project, absolute, or ``~/...``
     (credentials usually live outside the project). Read when the pull runs."""
-    if not isinstance(path, str) or not path.strip() or any(not c.isprintable() for c in path):
+    if not isinstance(path, str) or not path.strip() or rules.has_control(path):
         raise ManifestError(f"{where}: fs_args must be the path of a YAML file (no NUL, newline or control character)")
     _check_lengths(path.split("/"), where, "fs_args")
     return path
@@ -203,7 +212,7 @@ def _section(micropkg: Mapping[str, Any], table: str, section: str) -> Mapping[s
 
 def check_allow(allow: Any, where: str) -> tuple[str, ...]:
     """``allow = ["acme.utils"]``: dotted names of project modules a micro-package may import."""
-    if not isinstance(allow, list) or not all(isinstance(a, str) and MODULE_PATH.fullmatch(a) for a in allow):
+    if not isinstance(allow, list) or not all(isinstance(a, str) and not rules.module_path_problem(a) for a in allow):
         raise ManifestError(f"{where}: allow must be a list of module names such as [\"acme.utils\"]")
     return tuple(allow)
 
@@ -229,7 +238,7 @@ def pull_spec(source: str, *, alias: Any = None, destination: Any = None, env: A
     source = source.strip()
     if source == COMPILE_TASK:
         raise ManifestError(f"{where}: {COMPILE_TASK!r} is reserved for the final compile task")
-    if sha256 is not None and not SHA256.fullmatch(sha256):
+    if sha256 is not None and not rules.is_sha256(sha256):
         raise ManifestError(f"{where}: sha256 must be 64 lower-case hex digits")
     _check_text(source, where, "the source")
     kind = source_kind(source)
@@ -330,39 +339,17 @@ def compile_command(micropkg: Mapping[str, Any], table: str = TABLE) -> list[str
     return [sys.executable if arg == "{python}" else arg for arg in command]
 
 
-#: One limit on both sides: packaging refuses an sdist whose files add up to more, and pull
-#: refuses an archive, or its unpacked contents, over it. ``[tool.micropkg] max-size``.
-DEFAULT_MAX_SIZE = 256 << 20
-_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30}
-_SIZE = re.compile(r"(\d{1,15}) ?([A-Za-z]{0,3})")
-
-
 def max_size(micropkg: Mapping[str, Any], table: str = TABLE) -> int:
     """``[tool.micropkg] max-size``: a number of bytes, or a string such as "256MiB" or "1GB"
     (B, kB/MB/GB powers of 1000, KiB/MiB/GiB powers of 1024); 256 MiB when absent."""
     value = micropkg.get("max-size")
     if value is None:
         return DEFAULT_MAX_SIZE
-    size = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        size = value
-    elif isinstance(value, str) and (match := _SIZE.fullmatch(value)) and match[2].lower() in _UNITS:
-        size = int(match[1]) * _UNITS[match[2].lower()]
-    if size is None or size <= 0:
+    size = rules.parse_size(value)
+    if size is None:
         raise ManifestError(f"[{table}] max-size {shown(value)} must be a positive number of bytes "
                             "or a size such as \"256MiB\" (units B, kB, MB, GB, KiB, MiB, GiB)")
     return size
-
-
-def format_size(size: int) -> str:
-    """Bytes as people read them: 300.0 MiB, 12 KiB, 17 bytes."""
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if size >= scale:
-            return f"{size / scale:.1f} {unit}"
-    return f"{size} bytes"
-
-
-DEFAULT_TIMEOUT = 300.0
 
 
 @dataclass(frozen=True)
@@ -371,7 +358,7 @@ class Limits:
     ``max-size`` (bytes, for the archive and for what it unpacks to; packaging applies it too)."""
 
     timeout: float = DEFAULT_TIMEOUT
-    max_size: int = 256 << 20
+    max_size: int = DEFAULT_MAX_SIZE
 
 
 DEFAULT_LIMITS = Limits()
@@ -383,27 +370,22 @@ def limits(micropkg: Mapping[str, Any], table: str = TABLE) -> Limits:
 
 def download_timeout(micropkg: Mapping[str, Any], table: str = TABLE) -> float:
     """``[tool.micropkg] timeout``: the overall limit, in seconds, for fetching one sdist."""
-    import math
-
     value = micropkg.get("timeout")
     if value is None:
         return DEFAULT_TIMEOUT
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+    seconds = rules.parse_timeout(value)
+    if seconds is None:
         raise ManifestError(f"[{table}] timeout must be a positive number of seconds (default "
                             f"{DEFAULT_TIMEOUT:g}), not {shown(value)}")
-    return float(value)
+    return seconds
 
 
 # -- registries: where micro-packages are published and resolved by name ----------------------
 
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
-
-
-def registry_kind(url: str) -> str:
+def registry_kind(url: str) -> RegistryKind:
     """``index`` for an http(s) package index, ``bucket`` for any other fsspec folder URL or a
     local folder: the one place that tells them apart, from the spelling alone."""
-    match = _SCHEME.match(url)
-    return "index" if match and match[1].lower() in ("http", "https") else "bucket"
+    return "index" if rules.is_http(url) else "bucket"
 
 
 def check_index(value: Any, where: str) -> str:
@@ -423,7 +405,7 @@ class Publish:
     already there)."""
 
     url: str
-    kind: str
+    kind: RegistryKind
     fs_args: str | None = None
     repository: str | None = None
     simple: str | None = None
@@ -458,7 +440,7 @@ def publish_destination(value: Any, table: str = TABLE, where: str | None = None
     if bool(url) == bool(repository):
         raise ManifestError(f"{where}: give either url (a folder, bucket or index upload URL) or repository "
                             "(a .pypirc section), not both or neither")
-    kind = "index" if repository else registry_kind(url)
+    kind: RegistryKind = "index" if repository else registry_kind(url)
     if kind == "bucket" and (repository or opts.get("simple")):
         raise ManifestError(f"{where}: simple applies to a package index, not to the folder {shown(url)}")
     if kind == "index" and opts.get("fs_args"):
@@ -490,3 +472,45 @@ def wheel(micropkg: Mapping[str, Any], table: str = TABLE) -> bool:
     if not isinstance(value, bool):
         raise ManifestError(f"[{table}] wheel must be true or false, not {shown(value)}")
     return value
+
+
+# -- the whole table, validated once -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Manifest:
+    """``[tool.micropkg]`` as the tasks and actions use it, checked once when the project is
+    loaded: a bad entry or option is a one-line error before anything runs."""
+
+    packages: tuple[PackageSpec, ...] = ()
+    pulls: tuple[PullSpec, ...] = ()
+    limits: Limits = DEFAULT_LIMITS
+    compile: tuple[str, ...] | None = None  # the compiler for requirements.in; None: compiling is off
+    publish: Publish | None = None
+    index: str | None = None  # where requirement sources are resolved unless their entry names one
+    wheel: bool = False
+    allow_direct_references: bool = False
+    table: str = TABLE  # where it was read from, for messages
+
+    def index_for(self, source: str) -> str | None:
+        """The default index for an ad hoc requirement source (None for paths and URLs)."""
+        return self.index if source_kind(source.strip()) == "index" else None
+
+    def pull_entry(self, source: str) -> PullSpec | None:
+        """The manifest's pull entry of ``source``, if it has one."""
+        return next((spec for spec in self.pulls if spec.source == source), None)
+
+
+def read_manifest(micropkg: Mapping[str, Any], table: str = TABLE) -> Manifest:
+    """Every entry and option of the table, validated; the first problem is a ManifestError."""
+    command = compile_command(micropkg, table)
+    return Manifest(
+        packages=tuple(package_specs(micropkg, table)),
+        pulls=tuple(pull_specs(micropkg, table)),
+        limits=limits(micropkg, table),
+        compile=None if command is None else tuple(command),
+        publish=publish(micropkg, table),
+        index=default_index(micropkg, table),
+        wheel=wheel(micropkg, table),
+        allow_direct_references=allow_direct_references(micropkg, table),
+        table=table,
+    )

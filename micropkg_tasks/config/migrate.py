@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from ..errors import ManifestError
-from .project import LEGACY_TABLE, TABLE
+from .manifest import LEGACY_TABLE, TABLE
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -3,7 +3,8 @@ where its micro-packaging manifest is.
 
 Project facts come from ``[tool.kedro]``; the manifest from ``[tool.micropkg]`` (Kedro 1.x
 refuses any unknown key under ``[tool.kedro]``), or from the legacy ``[tool.kedro.micropkg]``
-that Kedro 0.19 projects carry. Nothing of the project is imported.
+that Kedro 0.19 projects carry, validated once into ``Project.manifest``. Nothing of the project
+is imported.
 """
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ManifestError, one_line
+from ..rules import is_identifier, normal_path, path_problem
+from .manifest import LEGACY_TABLE as LEGACY_TABLE
+from .manifest import TABLE as TABLE
+from .manifest import Manifest, read_manifest
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,8 +30,6 @@ CONF_DIR = "conf"
 LOCK_FILE = "micropkg.lock"
 REQUIREMENTS_IN = "requirements.in"
 REQUIREMENTS_TXT = "requirements.txt"
-TABLE = "tool.micropkg"
-LEGACY_TABLE = "tool.kedro.micropkg"
 
 
 class LegacyManifestError(ManifestError):
@@ -40,8 +43,9 @@ class Project:
     root: Path
     package_name: str
     source_dir: str = "src"
-    micropkg: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    micropkg: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)  # the raw table
     table: str = TABLE  # where the manifest was read from, for messages
+    manifest: Manifest = field(default_factory=Manifest, compare=False, hash=False)  # validated at load
 
     @property
     def package_dir(self) -> Path:
@@ -124,7 +128,7 @@ def load_project(root: Path, allow_legacy: bool = False) -> Project:
         raise ManifestError("pyproject.toml has no [tool.kedro] package_name: is this a Kedro project?")
     package_name = kedro["package_name"]
     source_dir = kedro.get("source_dir", "src")
-    if not isinstance(package_name, str) or not package_name.isidentifier() or not package_name.isascii():
+    if not isinstance(package_name, str) or not is_identifier(package_name):
         raise ManifestError(f"[tool.kedro] package_name {_shown(package_name)} is not a Python identifier")
     if not isinstance(source_dir, str) or not _inside(source_dir):
         raise ManifestError(f"[tool.kedro] source_dir {_shown(source_dir)} must be a relative path inside the project")
@@ -141,12 +145,13 @@ def load_project(root: Path, allow_legacy: bool = False) -> Project:
             f"[{LEGACY_TABLE}] is in a Kedro {one_line(str(kedro['kedro_init_version']), 40)} project, and Kedro 1.x refuses "
             f"unknown keys under [tool.kedro] (every kedro command fails); run `doit migrate` to move it to [{TABLE}]")
     return Project(root=root.resolve(), package_name=package_name, source_dir=source_dir, micropkg=micropkg,
-                   table=table)
+                   table=table, manifest=read_manifest(micropkg, table))
 
 
 def _inside(relpath: str) -> bool:
-    p = Path(relpath)
-    return bool(relpath) and relpath.isprintable() and not p.is_absolute() and ".." not in p.parts and "\\" not in relpath
+    """A safe relative path (``rules.path_problem``) as the user may spell it (``./src/``), or
+    ``.``: the project root itself."""
+    return relpath in (".", "./") or path_problem(normal_path(relpath)) is None
 
 
 def _shown(value: Any) -> str:

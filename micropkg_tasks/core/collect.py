@@ -244,14 +244,18 @@ def collect(project: Project, spec: PackageSpec) -> MicroPackage:
 
 # -- imports: self-containment and dependencies between micro-packages ---------------------------
 
-@lru_cache(maxsize=4)
 def manifest_index(project: Project) -> tuple[dict[str, PackageSpec], PathIndex]:
-    """The manifest's micro-packages by module path, and their index: made once per process
-    (a Project compares by its facts; the manifest is read once per doit command)."""
-    from ..config.manifest import package_specs
+    """The manifest's micro-packages by module path, and their index."""
+    return _index(project.manifest.packages)
+
+
+@lru_cache(maxsize=4)
+def _index(packages: tuple[PackageSpec, ...]) -> tuple[dict[str, PackageSpec], PathIndex]:
+    """Made once per manifest (keyed by its entries, not by the project: two loads of a changed
+    pyproject.toml never share one)."""
     from .imports import PathIndex
 
-    specs = {spec.module_path: spec for spec in package_specs(project.micropkg, project.table)}
+    specs = {spec.module_path: spec for spec in packages}
     return specs, PathIndex(list(specs))
 
 

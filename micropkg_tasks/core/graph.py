@@ -133,7 +133,8 @@ def read_dependencies(root: Path, label: str) -> list[Requirement]:
     from packaging.requirements import InvalidRequirement, Requirement
 
     from ..errors import ArchiveError
-    from .layout import PYPROJECT, name_problem
+    from ..rules import name_problem
+    from .layout import PYPROJECT
 
     path = root / PYPROJECT
     if not path.is_file():

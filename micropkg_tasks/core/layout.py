@@ -2,6 +2,7 @@
 files are named inside the sdist (``<name>/``, ``<name>/config/``, ``tests/``, PKG-INFO,
 pyproject.toml), how parameter files are recognised and renamed, and how a module is renamed
 in Python source. The package side (collect, sdist) and the pull side (install) both ask here.
+What a name or path may be (a micro-package name, a safe member path) is ``rules``'.
 """
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ PKG_INFO = "PKG-INFO"
 PYPROJECT = "pyproject.toml"
 INIT = "__init__.py"
 REQUIREMENTS = "requirements.txt"
-SDIST_SUFFIXES = (".tar.gz", ".tgz")
 
 
 def walk_files(folder: str | os.PathLike[str], special: list[str] | None = None) -> list[str]:
@@ -185,35 +185,3 @@ def renamed(raw: bytes, relpath: str, rename: tuple[str, str] | None, label: str
         lineno = getattr(exc, "lineno", None)
         line = f" (line {lineno})" if lineno else ""
         raise MicropkgError(f"{label}: cannot rewrite the imports of {relpath}: it is not valid UTF-8 Python 3{line}") from None
-
-
-# -- names a micro-package may take --------------------------------------------------------------
-
-MAX_NAME = 100
-RESERVED_NAMES = frozenset({"__init__", "__pycache__", "__main__"})
-
-
-def name_problem(name: str) -> str | None:
-    """Why ``name`` cannot be a micro-package's folder (a pulled package or an alias), or None.
-
-    NFKC-normalised first, as Python normalises identifiers (fullwidth ``ｏｓ`` is ``os``): an
-    ASCII identifier of at most ``MAX_NAME`` characters that is not a keyword, not a reserved
-    dunder and not a standard-library module (the import rename would rewrite its imports).
-    The project's own package name is checked where the project is known (``core/install``)."""
-    import keyword
-    import sys
-    import unicodedata
-
-    if len(name) > MAX_NAME:
-        return f"is longer than {MAX_NAME} characters"
-    norm = unicodedata.normalize("NFKC", name)
-    also = f" (it normalises to {norm!r})" if norm != name else ""
-    if not norm.isidentifier() or keyword.iskeyword(norm):
-        return f"is not a valid Python package name (letters, digits, underscores; not a keyword){also}"
-    if norm in RESERVED_NAMES:
-        return f"is reserved by Python{also}"
-    if norm in sys.stdlib_module_names:
-        return f"is a standard-library module name{also}"
-    if not name.isascii():
-        return f"must be ASCII letters, digits and underscores{also}"
-    return None

@@ -10,6 +10,7 @@ from email.parser import HeaderParser
 from pathlib import Path
 
 from ..errors import ArchiveError, PackageError
+from ..rules import has_control
 
 METADATA_VERSION = "2.2"
 
@@ -73,12 +74,6 @@ def normalise_version(version: str, where: str) -> str:
         raise PackageError(f"{where}: __version__ {version!r} is not a PEP 440 version") from None
 
 
-
-
-def has_control(text: str) -> bool:
-    """Whether ``text`` holds a character that is not printable on one line (control
-    characters, line and paragraph separators, lone surrogates...), spaces aside."""
-    return not text.replace(" ", "").isprintable()
 
 
 _RELEASE = r"(?:0|[1-9][0-9]*)"

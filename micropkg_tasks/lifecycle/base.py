@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..config.manifest import DEFAULT_LIMITS, Limits, PullSpec, index_for, pull_specs, source_kind
+from ..config.manifest import DEFAULT_LIMITS, Limits, PullSpec, source_kind
 from ..config.project import Project
 from ..core.install import plan_install
-from ..errors import MicropkgError, SourceError, where
+from ..errors import SourceError, where
 from ..store import cache
 from ..store.lock import LockEntry
 from ..store.tarball import extract
@@ -26,12 +26,9 @@ def source_spec(project: Project, entry: LockEntry, fs_args: str | None = None, 
     (``outdated``, a base to fetch again) that is a one-line SourceError, otherwise (only the
     install's layout is wanted) it does not matter."""
     source = f"{entry.name}=={entry.version}" if source_kind(entry.source) == "index" else entry.source
-    try:
-        specs = pull_specs(project.micropkg, project.table)
-        manifest = next((s for s in specs if s.source == entry.source), None)
-        index = manifest.index if manifest else index_for(entry.source, project.micropkg, project.table)
-    except MicropkgError:
-        specs, manifest, index = [], None, None
+    specs = project.manifest.pulls
+    manifest = project.manifest.pull_entry(entry.source)
+    index = manifest.index if manifest else project.manifest.index_for(entry.source)
     if fs_args is None:
         fs_args = manifest.fs_args if manifest else None
     if manifest is None and entry.index and source_kind(entry.source) == "index":

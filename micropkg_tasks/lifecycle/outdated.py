@@ -29,7 +29,7 @@ class Newest:
 
 def newest_version(name: str, files: list[IndexFile], label: str) -> str:
     """The highest PEP 440 version of ``name`` among ``files`` (pre-releases only if nothing else)."""
-    from ..core.layout import SDIST_SUFFIXES
+    from ..rules import SDIST_SUFFIXES
     from ..sources.choose import parse_requirement, pick_sdist
     from ..sources.listing import archive_name
 

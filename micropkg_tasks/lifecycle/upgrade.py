@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config.manifest import PullSpec, limits
+from ..config.manifest import PullSpec
 from ..config.project import Project
 from ..errors import ConflictError, where
 from ..store.files import sha256_bytes
@@ -53,7 +53,7 @@ def merge_step(project: Project, spec: PullSpec, entry: LockEntry | None, new_na
         from .base import pulled_files
 
         fs_args = spec.fs_args if spec.kind == "url" else None
-        bases = pulled_files(project, entry, Path(tmp), limits(project.micropkg, project.table), fs_args)
+        bases = pulled_files(project, entry, Path(tmp), project.manifest.limits, fs_args)
     verified = [p for p in paths if p in bases and sha256_bytes(bases[p]) == entry.files[p]]
     ours = {p: (project.root / p).read_bytes() for p in verified}
     merged: Merged = merge_edits(bases, ours, files, ("local", f"{new_name} {new_version}"), mode == MARKERS)

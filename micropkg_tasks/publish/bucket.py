@@ -11,6 +11,7 @@ from ..config.fs_args import load_fs_args
 from ..config.manifest import Limits, Publish
 from ..config.project import Project
 from ..errors import PublishError, one_line
+from ..rules import is_url
 from . import Registry
 
 _CHUNK = 1 << 20
@@ -22,7 +23,7 @@ class Folder(Registry):
 
         self.label, self.url, self.limits = label, dest.url, limits
         options = load_fs_args(project.root, dest.fs_args, label)
-        url = dest.url if "://" in dest.url else str(project.root / os.path.expanduser(dest.url))
+        url = dest.url if is_url(dest.url) else str(project.root / os.path.expanduser(dest.url))
         try:
             self.fs, self.base = fsspec.core.url_to_fs(url, **options)
         except ImportError as exc:

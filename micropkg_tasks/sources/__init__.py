@@ -10,6 +10,7 @@ from ..config.fs_args import fs_args_path, load_fs_args
 from ..config.manifest import DEFAULT_LIMITS, Limits, PullSpec, registry_kind
 from ..config.project import Project
 from ..errors import SourceError, where
+from ..rules import is_url
 from .choose import IndexFile, parse_requirement, pick_sdist
 from .download import Deadline, Fetched, copy_stream, http_deadline
 from .listing import folder_files
@@ -88,7 +89,7 @@ def _fetch_archive(project: Project, url: str, options: dict[str, Any], workdir:
         from .index import fetch_file
 
         fetched = fetch_file(url, workdir, deadline)
-    elif "://" in url:
+    elif is_url(url):
         fetched = _fetch_url(url, options, workdir, label, deadline)
     else:
         fetched = _fetch_path(project, fs_args_path(project.root, url), workdir, label, deadline)

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
 
-from ..core.layout import SDIST_SUFFIXES
 from ..errors import ManifestError, SourceError, where
+from ..rules import SDIST_SUFFIXES
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ..config.manifest import format_size
 from ..errors import SourceError
+from ..rules import DEFAULT_MAX_SIZE, DEFAULT_TIMEOUT, format_size
 
-MAX_ARCHIVE = 256 << 20  # the same limit extraction applies: what we package, we can pull
-DEFAULT_TIMEOUT = 300.0
 CHUNK = 1 << 16
 NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 NO_ROOM_HINT = "; free space there, or set TMPDIR to a folder with more room"
@@ -33,7 +31,7 @@ class Deadline:
     """The limits of one fetch: one overall time limit for everything it reads (a server that
     drips a byte every few seconds never resets it), and the most bytes it may bring."""
 
-    def __init__(self, seconds: float = DEFAULT_TIMEOUT, max_size: int = MAX_ARCHIVE) -> None:
+    def __init__(self, seconds: float = DEFAULT_TIMEOUT, max_size: int = DEFAULT_MAX_SIZE) -> None:
         self.seconds = seconds
         self.max_size = max_size
         self.end = time.monotonic() + seconds
@@ -75,7 +73,7 @@ class Deadline:
         for chunk in self.chunks(src, what):
             size += len(chunk)
             if size > limit:
-                raise SourceError(f"{what}: answer larger than {limit >> 20} MiB; refusing it")
+                raise SourceError(f"{what}: answer larger than {format_size(limit)}; refusing it")
             chunks.append(chunk)
         return b"".join(chunks)
 

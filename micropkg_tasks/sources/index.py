@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SourceError
+from ..rules import has_control, url_scheme
 from .choose import IndexFile, parse_requirement, pick_sdist
 from .download import Deadline, Fetched, copy_stream
 
@@ -34,7 +35,7 @@ class _Links(HTMLParser):
 
 
 def _safe_url(url: str, index: str) -> str:
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url) or not url.startswith(("http://", "https://", "file://")):
+    if has_control(url) or url_scheme(url) not in ("http", "https", "file"):
         raise SourceError(f"index {index} lists a file at an unusable URL {url[:80]!r}")
     return url
 

@@ -8,12 +8,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..core.layout import SDIST_SUFFIXES
 from ..errors import SourceError
+from ..rules import SDIST_SUFFIXES, is_http, is_url
 from .choose import IndexFile
 from .download import Deadline, http_deadline
-
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def folder_of(source: str) -> str:
@@ -43,7 +41,7 @@ def folder_files(folder: str, root: Path, storage_options: dict[str, Any] | None
     """Every sdist in ``folder`` (a path relative to ``root``, absolute or ``~``, or any fsspec
     URL), as index entries. An unreadable folder is a SourceError naming it."""
     label = label or folder
-    if not _URL.match(folder):
+    if not is_url(folder):
         path = root / os.path.expanduser(folder)
         try:
             # regular files only: a link named like an sdist is not one (it pointed anywhere, and one
@@ -55,7 +53,7 @@ def folder_files(folder: str, root: Path, storage_options: dict[str, Any] | None
     import fsspec
 
     options = dict(storage_options or {})
-    if folder.split("://", 1)[0] in ("http", "https"):  # a web folder: bounded by the deadline
+    if is_http(folder):  # a web folder: bounded by the deadline
         options = http_deadline(options, deadline or Deadline())
     try:
         fs, base = fsspec.core.url_to_fs(folder, **options)
@@ -74,6 +72,6 @@ def folder_files(folder: str, root: Path, storage_options: dict[str, Any] | None
         item = str(item).rstrip("/")
         name = item.rsplit("/", 1)[-1]
         if archive_name(name):
-            url = item if _URL.match(item) else f"{protocol}://{item.lstrip('/')}" if protocol != "file" else f"file://{item}"
+            url = item if is_url(item) else f"{protocol}://{item.lstrip('/')}" if protocol != "file" else f"file://{item}"
             files.append(IndexFile(name, url))
     return sorted(files, key=lambda f: f.filename)

@@ -7,21 +7,21 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
 import shutil
 import stat
 from pathlib import Path
 from typing import IO
 
 from ..config.project import Project
+from ..rules import DEFAULT_MAX_SIZE, is_sha256
 from .files import CHUNK, atomic_write_via, sha256_file
 
 CACHE_DIR = "cache"
-_NAME = re.compile(r"([0-9a-f]{64})\.tar\.gz")
+SUFFIX = ".tar.gz"
 
 
 def cache_path(project: Project, sha256: str) -> Path:
-    return project.state_dir / CACHE_DIR / f"{sha256}.tar.gz"
+    return project.state_dir / CACHE_DIR / f"{sha256}{SUFFIX}"
 
 
 def put(project: Project, archive: Path, sha256: str) -> None:
@@ -53,7 +53,7 @@ def _usable(project: Project) -> bool:
         return False
 
 
-def get(project: Project, sha256: str, dest: Path, limit: int = 256 << 20) -> bool:
+def get(project: Project, sha256: str, dest: Path, limit: int = DEFAULT_MAX_SIZE) -> bool:
     """Copy the cached archive of ``sha256`` to ``dest`` and check the copy; False (and nothing
     at ``dest``) when it is not cached, is not a regular file of at most ``limit`` bytes, or does
     not match its name (then it is removed)."""
@@ -82,7 +82,7 @@ def prune(project: Project, keep: set[str]) -> None:
     except OSError:
         return
     for entry in entries:
-        match = _NAME.fullmatch(entry.name)
-        if match and match.group(1) not in keep and not entry.is_symlink():
+        sha = entry.name.removesuffix(SUFFIX)
+        if entry.name.endswith(SUFFIX) and is_sha256(sha) and sha not in keep and not entry.is_symlink():
             with contextlib.suppress(OSError):
                 os.unlink(entry.path)

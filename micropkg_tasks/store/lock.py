@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import stat
 import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .. import rules
 from ..config.project import CONF_DIR, Project
 from ..errors import LockError
 
@@ -27,9 +27,6 @@ else:  # pragma: no cover
 
 LOCK_VERSION = 2  # written when an entry uses a field of version 2 (``index``, ``deleted``), else 1
 READ_VERSIONS = (1, 2)  # a release that reads only 1 says "upgrade" rather than "unknown field"
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-_MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
-_ENV = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
 @dataclass(frozen=True)
@@ -157,17 +154,25 @@ def _entry(raw: Any, name: str) -> LockEntry:
         entry = LockEntry(**values)
     except TypeError as exc:
         raise LockError(f"{name} has an unexpected layout ({exc}); delete it and pull again with --force") from None
-    if not _MODULE.fullmatch(entry.module):
+    # the rules the manifest and the options were checked with: what a pull wrote, reads back
+    if rules.module_path_problem(entry.module):
         raise LockError(f"{name}: module {entry.module!r} is not a dotted Python module path")
     for key in ("url", "index"):
-        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in getattr(entry, key)):
+        if rules.has_control(getattr(entry, key)):
             raise LockError(f"{name}: {key} of {entry.module!r} has control characters")
-    if not _ENV.fullmatch(entry.env):
-        raise LockError(f"{name}: env {entry.env!r} of {entry.module!r} is not the name of one folder in conf/")
+    why = rules.env_problem(entry.env)
+    if why:
+        raise LockError(f"{name}: env {entry.env!r} of {entry.module!r} {why}")
+    why = entry.destination and (rules.path_problem(entry.destination) or rules.destination_problem(entry.destination))
+    if why:
+        raise LockError(f"{name}: destination {entry.destination!r} of {entry.module!r} {why}")
+    why = entry.alias and rules.name_problem(entry.alias)
+    if why:
+        raise LockError(f"{name}: alias {entry.alias!r} of {entry.module!r} {why}")
     for key in ("conflicted", "deleted"):
         if not set(getattr(entry, key)) <= set(entry.files):
             raise LockError(f"{name}: {key!r} of {entry.module!r} lists a file it does not install")
-    bad = next((sha for sha in [entry.sha256, *entry.files.values()] if not _SHA256.fullmatch(sha)), None)
+    bad = next((sha for sha in [entry.sha256, *entry.files.values()] if not rules.is_sha256(sha)), None)
     if bad is not None:
         raise LockError(f"{name}: {bad!r} in {entry.module!r} is not a sha256 (64 lower-case hex digits)")
     return entry
@@ -183,13 +188,9 @@ def _check_paths(entry: LockEntry, project: Project, name: str) -> None:
 
 
 def _bad_path(path: str, roots: tuple[str, ...]) -> str | None:
-    if not path or any(ord(c) < 0x20 or ord(c) == 0x7F for c in path) or "\\" in path:
-        return "has control characters or a backslash"
-    if path.startswith("/") or re.match(r"[A-Za-z]:", path):
-        return "is absolute"
-    parts = path.split("/")
-    if any(p in ("", ".", "..") for p in parts):
-        return "has a '..', '.' or empty component"
+    why = rules.path_problem(path)  # the rule archive members were checked with
+    if why:
+        return why
     if not any(path.startswith(root + "/") for root in roots):
         return f"is outside the folders that pull installs to ({', '.join(roots)})"
     return None
@@ -213,13 +214,17 @@ def _through_link(root: Path, path: str) -> str | None:
 
 def _quoted(value: str) -> str:
     """A TOML basic string (JSON's, ASCII-escaped); a string TOML cannot hold (a lone surrogate
-    from an undecodable file name) is refused, so no lock is written that cannot be read back."""
+    from an undecodable file name) is refused, so no lock is written that cannot be read back.
+    JSON spells a character beyond U+FFFF (an emoji in a file name) as a surrogate pair, which
+    TOML refuses: those are written as ``\\UXXXXXXXX``."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise LockError(f"{value.encode('utf-8', 'backslashreplace').decode()!r} is not valid UTF-8; "
                         "it cannot be written to the lock, and nothing was changed") from None
-    return json.dumps(value)
+    if value.isascii() or max(value) <= "\uffff":
+        return json.dumps(value)
+    return '"' + "".join(json.dumps(c)[1:-1] if c <= "\uffff" else f"\\U{ord(c):08x}" for c in value) + '"'
 
 
 _OMITTED_WHEN_EMPTY = ("conflicted", "url", "index", "deleted")

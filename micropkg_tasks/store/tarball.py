@@ -21,10 +21,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING
 
-from ..config.manifest import format_size
-from ..core.layout import name_problem
-from ..core.metadata import has_control, parse_pkg_info
+from ..core.metadata import parse_pkg_info
 from ..errors import ArchiveError, PackageError
+from ..rules import DEFAULT_MAX_SIZE, format_size, name_problem, path_problem
 from .files import atomic_write_via
 
 if TYPE_CHECKING:
@@ -34,8 +33,6 @@ if TYPE_CHECKING:
     from ..core.sdist import Member
 
 MAX_MEMBERS = 10_000
-NAME_MAX = 255  # bytes in one path component: ext4, xfs, btrfs, tmpfs, APFS, NTFS (in UTF-16 units)
-MAX_TOTAL = 256 << 20
 IGNORED_TOP = re.compile(r".*\.egg-info$")
 TYPE_NAMES = {tarfile.SYMTYPE: "a symlink", tarfile.LNKTYPE: "a hardlink", tarfile.CHRTYPE: "a character device",
               tarfile.BLKTYPE: "a block device", tarfile.FIFOTYPE: "a FIFO", tarfile.CONTTYPE: "a contiguous file"}
@@ -95,27 +92,13 @@ def write_sdist(members: list[Member], target: Path, limit: int | None = None,
 # -- reading ---------------------------------------------------------------------------------
 
 def check_name(name: str) -> str | None:
-    """Why a member name is unsafe, or None."""
-    if "\x00" in name or "\\" in name:
-        return "has a NUL or backslash in its name"
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:  # tarfile decodes undecodable bytes to lone surrogates
-        return "has a name that is not valid UTF-8"
-    if has_control(name):
-        return "has control characters in its name"
-    if any(len(part.encode("utf-8")) > NAME_MAX for part in name.split("/")):
-        return f"has a path component longer than {NAME_MAX} bytes, too long for the file system"
-    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-        return "is an absolute path"
-    parts = name.rstrip("/").split("/")
-    if any(p in ("..", ".", "") for p in parts):
-        return "has a '..', '.' or empty path component"
-    return None
+    """Why a member name is unsafe, or None: the one safe-path rule (``rules.path_problem``)
+    the lock also reads its files with; a folder member may end with ``/``."""
+    return path_problem(name[:-1] if name.endswith("/") and not name.startswith("/") else name)
 
 
 def check_members(members: Iterable[tarfile.TarInfo], archive: str,
-                  limit: int = MAX_TOTAL) -> tuple[str, list[tarfile.TarInfo]]:
+                  limit: int = DEFAULT_MAX_SIZE) -> tuple[str, list[tarfile.TarInfo]]:
     """Validate members lazily (stop at the first bad one, before a bomb is read through);
     returns the top folder and the members."""
     seen: dict[str, str] = {}
@@ -165,7 +148,7 @@ def _unpack_error(exc: BaseException, label: str, dest: Path, kind: str) -> Arch
     return ArchiveError(f"{label}: not a readable {kind} ({type(exc).__name__}: {exc})")
 
 
-def extract(archive: Path, dest: Path, label: str, limit: int = MAX_TOTAL) -> Sdist:
+def extract(archive: Path, dest: Path, label: str, limit: int = DEFAULT_MAX_SIZE) -> Sdist:
     """Check and extract ``archive`` into the empty folder ``dest``; return what it holds."""
     try:
         with tarfile.open(archive, "r:gz") as tar:
@@ -193,7 +176,7 @@ def is_wheel(source: str) -> bool:
     return source.split("?", 1)[0].endswith(WHEEL_SUFFIX)
 
 
-def extract_wheel(archive: Path, dest: Path, label: str, limit: int = MAX_TOTAL) -> Sdist:
+def extract_wheel(archive: Path, dest: Path, label: str, limit: int = DEFAULT_MAX_SIZE) -> Sdist:
     """A wheel made by us (one package folder and its ``.dist-info``, nothing else) as the same
     checked tree an sdist gives, without tests: ``<top>/<package>/`` and ``<top>/PKG-INFO`` from
     its METADATA. Anything else (a foreign wheel, a ``.data`` folder, links, escapes, bombs) is

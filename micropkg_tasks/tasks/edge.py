@@ -85,20 +85,6 @@ def project() -> Project:
 _loaded: dict[str, Any] = {}
 
 
-def package_specs(project: Project) -> list[Any]:
-    """The manifest's package entries, validated once per doit command (package, publish and
-    graph all read them; the project object is the same for the whole command)."""
-    from ..config.manifest import package_specs as parse
-
-    cached = _specs.get("package")
-    if cached is None or cached[0] is not project:
-        cached = _specs["package"] = (project, parse(project.micropkg, project.table))
-    return list(cached[1])
-
-
-_specs: dict[str, tuple[Project, list[Any]]] = {}
-
-
 def option(name: str, help: str, long: str | None = None, kind: type = str, short: str = "") -> dict[str, Any]:
     """A doit creator parameter: ``--<long>``, empty (or False) when not given."""
     opt: dict[str, Any] = {"name": name, "long": long or name, "type": kind,

@@ -25,7 +25,7 @@ def graph_action(project: Project, fmt: str) -> list[str]:
     from ..store.lock import read_lock
 
     out = []
-    specs = manifest.package_specs(project.micropkg, project.table)
+    specs = project.manifest.packages
     if specs:
         mps = [collect(project, spec) for spec in specs]
         files = {mp.spec.module_path: [src for src, _ in mp.code + mp.tests] for mp in mps}

@@ -45,7 +45,6 @@ def diff_action(project: Project, module: str) -> list[str]:
     import tempfile
     from pathlib import Path
 
-    from ..config.manifest import limits
     from ..lifecycle.base import pulled_files
     from ..lifecycle.diff import unified
     from ..store.files import sha256_bytes, sha256_file
@@ -63,7 +62,7 @@ def diff_action(project: Project, module: str) -> list[str]:
         if not edited:
             continue
         with tempfile.TemporaryDirectory(prefix="micropkg-diff-") as tmp:
-            base = pulled_files(project, entry, Path(tmp), limits(project.micropkg, project.table))
+            base = pulled_files(project, entry, Path(tmp), project.manifest.limits)
         for path in edited:
             if path not in base or sha256_bytes(base[path]) != entry.files[path]:
                 raise MicropkgError(f"diff: the archive of {entry.name} {entry.version} does not reproduce {path} as "
@@ -75,13 +74,12 @@ def diff_action(project: Project, module: str) -> list[str]:
 
 @action
 def outdated_action(project: Project, check: bool, as_json: bool) -> list[str]:
-    from ..config.manifest import limits
     from ..lifecycle import CheckFailed
     from ..lifecycle.outdated import as_json as to_json
     from ..lifecycle.outdated import outdated, table
     from ..store.lock import read_lock
 
-    rows = outdated(project, read_lock(project), limits(project.micropkg, project.table))
+    rows = outdated(project, read_lock(project), project.manifest.limits)
     for row in rows:
         if row.error:
             sys.stderr.write(f"warning: {project.package_name}.{row.module}: newest version unknown: {row.error}\n")

@@ -12,7 +12,7 @@ from ..config import manifest
 from ..config.project import Project
 from ..core.collect import MicroPackage, collect
 from ..errors import ManifestError
-from .edge import action, loading, message_task, option, package_specs, say
+from .edge import action, loading, message_task, option, say
 from .edge import project as current_project
 
 PACKAGE_PARAMS = [
@@ -78,7 +78,7 @@ _collected: dict[tuple[Project, manifest.PackageSpec], MicroPackage] = {}
 def package_tasks(project: Project, specs: list[manifest.PackageSpec], wheel: bool = False) -> Iterator[dict[str, Any]]:
     from ..core.sdist import FORMAT_VERSION
 
-    max_size = manifest.max_size(project.micropkg, project.table)
+    max_size = project.manifest.limits.max_size
     mps = [collected(project, spec) for spec in specs]
     versions = {mp.spec.module_path: [mp.name, mp.version] for mp in mps}
     for mp in mps:
@@ -129,9 +129,9 @@ def task_package(micropkg: str, alias: str, env: str, destination: str, wheel: b
         elif alias or env or destination:
             raise ManifestError("package: --alias, --env and --destination need --micropkg <module path>")
         else:
-            specs = package_specs(project)
+            specs = list(project.manifest.packages)
         if not specs:
             return message_task(task_package.__doc__, "Nothing to package: add entries to "
                                 f"[{project.table}.package] in pyproject.toml, or use --micropkg.")
-        wheel = wheel or manifest.wheel(project.micropkg, project.table)
+        wheel = wheel or project.manifest.wheel
         return (task for task in list(package_tasks(project, specs, wheel)))  # errors surface here, at load

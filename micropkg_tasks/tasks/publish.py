@@ -10,7 +10,7 @@ from doit import task_params
 
 from ..config import manifest
 from ..config.project import Project
-from .edge import action, loading, message_task, option, package_specs
+from .edge import action, loading, message_task, option
 from .edge import project as current_project
 from .package import collected
 
@@ -34,7 +34,7 @@ def publish_tasks(project: Project, specs: list[manifest.PackageSpec], dest: man
 
     from ..errors import where
 
-    limits = manifest.limits(project.micropkg, project.table)
+    limits = project.manifest.limits
     for spec in specs:
         mp = collected(project, spec)
         files = [mp.target]
@@ -59,12 +59,12 @@ def task_publish(to: str) -> Any:
     with loading():
         project = current_project()
         dest = (manifest.publish_destination(to, project.table, where="publish --to") if to
-                else manifest.publish(project.micropkg, project.table))
+                else project.manifest.publish)
         if dest is None:
             return message_task(task_publish.__doc__, f"Nowhere to publish: set [{project.table}] publish = "
                                 "\"s3://bucket/micropkgs/\" (a folder, bucket or index upload URL), or use --to.")
-        specs = package_specs(project)
+        specs = list(project.manifest.packages)
         if not specs:
             return message_task(task_publish.__doc__, f"Nothing to publish: add entries to [{project.table}.package].")
-        wheel = manifest.wheel(project.micropkg, project.table)
+        wheel = project.manifest.wheel
         return (task for task in list(publish_tasks(project, specs, dest, wheel)))

@@ -135,16 +135,16 @@ def task_pull(source: str, alias: str, env: str, destination: str, fs_args: str,
         if source:
             specs = [manifest.pull_spec(source, alias=alias or None, env=env or None,
                                         destination=destination or None, fs_args=fs_args or None,
-                                        index=manifest.index_for(source, project.micropkg, project.table))]
+                                        index=project.manifest.index_for(source))]
         elif alias or env or destination or fs_args:
             raise ManifestError("pull: --alias, --env, --destination and --fs-args need --source <path|url|requirement>")
         else:
-            specs = manifest.pull_specs(project.micropkg, project.table)
+            specs = list(project.manifest.pulls)
         if not specs:
             return message_task(task_pull.__doc__, "Nothing to pull: add entries to "
                                 f"[{project.table}.pull] in pyproject.toml, or use --source.")
-        command = manifest.compile_command(project.micropkg, project.table)
-        limits = manifest.limits(project.micropkg, project.table)
+        command = None if project.manifest.compile is None else list(project.manifest.compile)
+        limits = project.manifest.limits
         return (task for task in list(pull_tasks(project, specs, force, command, limits, merge)))
 
 
