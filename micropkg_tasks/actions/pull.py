@@ -7,7 +7,6 @@ import stat
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +18,7 @@ from ..core.install import InstallPlan, Sdist, decide, plan_install, target_modu
 from ..core.requirements import append_block, new_requirements
 from ..errors import ArchiveError, ConflictError, MicropkgError, SourceError, one_line, where
 from ..lifecycle.upgrade import MARKERS, NOTHING, merge_step, merged_messages
+from ..scope import per_command
 from ..sources import fetch
 from ..store import cache, transaction
 from ..store.files import project_lock, sha256_bytes, sha256_file
@@ -367,7 +367,7 @@ def installed_by(entries: dict[str, LockEntry], spec: PullSpec) -> LockEntry | N
                  and e.destination == (spec.destination or "")), None)
 
 
-@lru_cache(maxsize=4)
+@per_command
 def _lock_entries(project: Project, stamp: tuple[int, int, int]) -> dict[str, LockEntry]:
     try:
         return read_lock(project)

@@ -7,13 +7,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import cache, lru_cache
 from pathlib import Path
 
 from ..config.manifest import PackageSpec
 from ..config.project import CONF_DIR, Project
 from ..errors import PackageError, one_line
 from ..errors import where as entry
+from ..scope import per_command
 from .imports import PathIndex
 from .layout import (
     REQUIREMENTS,
@@ -75,7 +75,7 @@ class _ConfIndex:
     everyone: tuple[str, ...]  # folder links: they could hold anyone's parameter files
 
 
-@cache
+@per_command
 def _conf_index(conf_env: str) -> _ConfIndex:
     """name -> its parameter files in one env, from one walk: collecting N micro-packages stays
     linear in the number of files, not N times it."""
@@ -123,7 +123,7 @@ def _refuse_linked_folder(project: Project, folder: str, where: str) -> None:
         raise PackageError(f"{where}: {_shown(project, link)} {reason}")
 
 
-@cache
+@per_command
 def _first_link(path: str, root: str) -> str | None:
     """The first symlink on ``path`` below ``root``; one lstat per folder, as micro-packages share parents."""
     if path == root or os.path.dirname(path) == path:
@@ -153,7 +153,7 @@ def _check_destination(root: Path, destination: str, where: str) -> None:
                            f"{blocker} is a file, not a folder")
 
 
-@cache
+@per_command
 def _file_in_the_way(root: Path, destination: str) -> str | None:
     path = root / destination
     while not path.exists() and path != root:
@@ -161,7 +161,7 @@ def _file_in_the_way(root: Path, destination: str) -> str | None:
     return None if path.is_dir() else path.relative_to(root).as_posix()
 
 
-@cache
+@per_command
 def _prefixes(project: Project) -> tuple[str, str]:
     """The project package's and the tests root's project-relative POSIX paths, computed once
     per project: collect joins strings from here (no pathlib per file, no stat per call)."""
@@ -244,10 +244,10 @@ def collect(project: Project, spec: PackageSpec) -> MicroPackage:
 
 # -- imports: self-containment and dependencies between micro-packages ---------------------------
 
-@lru_cache(maxsize=4)
+@per_command
 def manifest_index(project: Project) -> tuple[dict[str, PackageSpec], PathIndex]:
-    """The manifest's micro-packages by module path, and their index: made once per process
-    (a Project compares by its facts; the manifest is read once per doit command)."""
+    """The manifest's micro-packages by module path, and their index: made once per command
+    (a Project compares by its facts, not by its manifest: kept longer, it would miss an edit)."""
     from ..config.manifest import package_specs
     from .imports import PathIndex
 

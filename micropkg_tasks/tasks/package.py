@@ -12,6 +12,7 @@ from ..config import manifest
 from ..config.project import Project
 from ..core.collect import MicroPackage, collect
 from ..errors import ManifestError
+from ..scope import command_dict
 from .edge import action, loading, message_task, option, package_specs, say
 from .edge import project as current_project
 
@@ -72,7 +73,7 @@ def collected(project: Project, spec: manifest.PackageSpec) -> MicroPackage:
     return _collected[key]
 
 
-_collected: dict[tuple[Project, manifest.PackageSpec], MicroPackage] = {}
+_collected: dict[tuple[Project, manifest.PackageSpec], MicroPackage] = command_dict()
 
 
 def package_tasks(project: Project, specs: list[manifest.PackageSpec], wheel: bool = False) -> Iterator[dict[str, Any]]:
