@@ -155,10 +155,15 @@ def _check_destination(root: Path, destination: str, where: str) -> None:
 
 @per_command
 def _file_in_the_way(root: Path, destination: str) -> str | None:
-    path = root / destination
-    while not path.exists() and path != root:
+    path = root / destination  # an absolute destination stays as it is
+    while not path.exists() and path != root and path.parent != path:
         path = path.parent
-    return None if path.is_dir() else path.relative_to(root).as_posix()
+    if path.is_dir():
+        return None
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:  # a folder outside the project (sdists may go anywhere)
+        return str(path)
 
 
 @per_command
@@ -229,6 +234,8 @@ def collect(project: Project, spec: PackageSpec) -> MicroPackage:
 
     name = spec.name
     destination = spec.destination or DEFAULT_DESTINATION
+    if destination.startswith("~"):
+        destination = os.path.expanduser(destination)
     _check_destination(project.root, destination, where)
     return MicroPackage(
         spec=spec,

@@ -20,7 +20,7 @@ PACKAGE_PARAMS = [
     option("micropkg", "module path to package ad hoc, e.g. pipelines.cleaning (instead of the manifest)"),
     option("alias", "name to publish the micro-package under"),
     option("env", "conf/<env> to take parameters from (base)"),
-    option("destination", "folder for the sdist, relative to the project (dist)"),
+    option("destination", "folder for the sdist: relative to the project (dist), or absolute"),
     option("wheel", "also build a wheel of each sdist with pypa's build ([tool.micropkg] wheel)", kind=bool),
 ]
 
