@@ -64,6 +64,22 @@ def _check_alias(ctx: click.Context, param: Any, value: str) -> str:
     return value
 
 
+class _Path(click.Path):
+    """Kedro's ``click.Path`` options, but a value no file system takes (a NUL byte, possible
+    in-process) is a usage error (exit 2), not a traceback; ``name`` keeps Kedro's help metavar."""
+
+    def __init__(self, *args: Any, name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if name:
+            self.name = name
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except (ValueError, OSError) as exc:
+            self.fail(f"{_shown(str(value))} is not a usable path ({exc})", param, ctx)
+
+
 # -- running doit ---------------------------------------------------------------------------------
 
 def _inside(path: Path, root: Path) -> str | None:
@@ -195,10 +211,10 @@ def micropkg() -> None:
 @click.option("--env", "-e", type=str, default=None,
               help="Environment to install the micro-package configuration to. Defaults to `base`.")
 @click.option("--alias", type=str, default="", help="Rename the package.")
-@click.option("-d", "--destination", type=click.Path(file_okay=False, dir_okay=False), default=None,
+@click.option("-d", "--destination", type=_Path(file_okay=False, dir_okay=True, name="path"), default=None,
               help="Module location where to unpack under.")
-@click.option("--fs-args", type=click.Path(exists=True, file_okay=True, dir_okay=False, readable=True,
-                                           resolve_path=True),
+@click.option("--fs-args", type=_Path(exists=True, file_okay=True, dir_okay=False, readable=True,
+                                      resolve_path=True),
               default=None,
               help="Location of a configuration file for the fsspec filesystem used to pull the package.")
 @click.option("--force", is_flag=True,
@@ -237,7 +253,7 @@ def pull_package(metadata: Any, /, package_path: str | None, env: str | None, al
 @click.option("--env", "-e", type=str, default=None,
               help="Environment where the micro-package configuration lives. Defaults to `base`.")
 @click.option("--alias", type=str, default="", callback=_check_alias, help="Alternative name to package under.")
-@click.option("-d", "--destination", type=click.Path(resolve_path=True, file_okay=False),
+@click.option("-d", "--destination", type=_Path(resolve_path=True, file_okay=False),
               help="Location where to create the source distribution file. Defaults to `dist/`.")
 @click.option("--all", "-a", "all_flag", is_flag=True,
               help="Package all micro-packages in the `pyproject.toml` package manifest section.")
