@@ -163,7 +163,8 @@ def run_doit(project_path: Path, args: list[str], verbose: bool = False, quiet: 
     (doit's reporter would otherwise keep the ``sys.stdout`` of the first import), and its
     per-command caches start afresh (``micropkg_tasks.scope``: every command reads the project
     as it is now). Any failure exits 1, as Kedro 0.19's errors did (doit's load errors exit 3);
-    the message is doit's one line. ``quiet``: stdout is for the command's own output (JSON).
+    the message is doit's one line. ``quiet``: stdout is for the command's own output (JSON),
+    so doit's reporter (and ``verbose``'s line) write to stderr.
     """
     from doit.cmd_base import ModuleTaskLoader
     from doit.doit_cmd import DoitMain
@@ -178,7 +179,8 @@ def run_doit(project_path: Path, args: list[str], verbose: bool = False, quiet: 
     os.chdir(project_path)  # doit reads pyproject.toml and opens .micropkg/doit.db from here
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = DoitMain(ModuleTaskLoader(namespace), extra_config={"GLOBAL": {"outfile": out}}).run(args)
+            # the reporter's stream: with quiet, its lines (an ERROR) go to stderr, stdout is the output's
+            code = DoitMain(ModuleTaskLoader(namespace), extra_config={"GLOBAL": {"outfile": err if quiet else out}}).run(args)
         out.flush()
         err.flush()
     finally:
@@ -321,11 +323,10 @@ def diff(metadata: Any, /, module: str | None, verbose: bool) -> None:
 def outdated(metadata: Any, /, check: bool, as_json: bool, verbose: bool) -> None:
     """The newest version at each pulled micro-package's source (index, folder or bucket).
 
-    Runs `doit outdated` (with --json, doit's reporter is silenced: after the lines Kedro itself
-    may log at start-up, stdout is the JSON alone)."""
+    Runs `doit outdated` (with --json, doit reports on stderr: stdout is the JSON alone, after
+    the line Kedro itself logs at start-up, see the README)."""
     args = ["outdated", *(["--check"] if check else []), *(["--json"] if as_json else [])]
-    run_doit(Path(metadata.project_path).resolve(), ["-r", "zero", *args] if as_json else args, verbose,
-             quiet=as_json)
+    run_doit(Path(metadata.project_path).resolve(), args, verbose, quiet=as_json)
 
 
 @click.group(name="Kedro")  # merged with Kedro's own project commands group of the same name

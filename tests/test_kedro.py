@@ -399,4 +399,4 @@ def test_kedro1_life_cycle_commands_status_diff_outdated(kedro1, demo, tmp_path)
                            "root: {handlers: [err]}\n")
     alone = kedro1.kedro_run("micropkg", "outdated", "--json", "-v", cwd=consumer,
                              env={"KEDRO_LOGGING_CONFIG": str(logging_yml)})
-    assert json.loads(alone.stdout) == rows and "doit -r zero outdated --json" in alone.stderr
+    assert json.loads(alone.stdout) == rows and "doit outdated --json" in alone.stderr

@@ -275,4 +275,9 @@ def test_outdated_json_is_the_only_thing_on_stdout(project, tmp_path):
         assert result.exit_code == 0, result.output
         rows = json.loads(result.stdout)
         assert [(r["module"], r["installed"], r["newest"]) for r in rows] == [("tidy", "0.3.1", "0.3.1")]
-    assert "doit -r zero outdated --json" in kedro_micropkg(consumer, "outdated", "--json", "-v").stderr
+    assert "doit outdated --json" in kedro_micropkg(consumer, "outdated", "--json", "-v").stderr
+
+    (consumer / "micropkg.lock").write_text("not = [toml")  # a failure: its line on stderr, stdout empty
+    failed = kedro_micropkg(consumer, "outdated", "--json")
+    assert failed.exit_code == 1 and failed.stdout == ""
+    assert "micropkg.lock is corrupt" in failed.stderr and "Traceback" not in failed.stderr
