@@ -14,9 +14,11 @@ import kedro or click through it.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,22 @@ def _check_alias(ctx: click.Context, param: Any, value: str) -> str:
     return value
 
 
+class _Path(click.Path):
+    """Kedro's ``click.Path`` options, but a value no file system takes (a NUL byte, possible
+    in-process) is a usage error (exit 2), not a traceback; ``name`` keeps Kedro's help metavar."""
+
+    def __init__(self, *args: Any, name: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if name:
+            self.name = name
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except (ValueError, OSError) as exc:
+            self.fail(f"{_shown(str(value))} is not a usable path ({exc})", param, ctx)
+
+
 # -- running doit ---------------------------------------------------------------------------------
 
 def _inside(path: Path, root: Path) -> str | None:
@@ -74,18 +92,81 @@ def _inside(path: Path, root: Path) -> str | None:
         return None
 
 
-def _local_path(value: str, root: Path) -> str:
+def _local_path(value: str, root: Path, option: str) -> str:
     """A path given on the command line, seen from the project root: relative when inside it,
     absolute otherwise (it was typed relative to the current folder, the task runs in the root)."""
-    path = Path(value).expanduser().resolve()
+    try:
+        path = Path(value).expanduser().resolve()
+    except (OSError, ValueError, RuntimeError) as exc:  # NUL byte, symlink loop, unknown ~user
+        raise click.ClickException(f"{option}: {_shown(value)} is not a usable path ({exc})") from None
     return _inside(path, root) or str(path)
 
 
-def run_doit(project_path: Path, args: list[str], verbose: bool = False) -> None:
-    """Run ``doit <args>`` on micropkg-tasks' tasks in the project root; exit like doit did.
+def _shown(value: str) -> str:
+    """A value as an error line shows it: repr'd (control characters escaped), at most 80 characters."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _module_location(value: str, metadata: Any) -> str:
+    """``pull -d``: a module location under the project package (``pipelines``, ``pipelines/lib``,
+    ``pipelines.lib``), as in Kedro 0.19; an absolute path inside the project package is taken as
+    the location it names. Pulled code only ever goes inside the project package."""
+    if not os.path.isabs(os.path.expanduser(value)):
+        return value
+    package_dir = (Path(metadata.source_dir) / metadata.package_name).resolve()
+    path = Path(_local_path(value, package_dir, "-d/--destination"))
+    if path.is_absolute():
+        raise click.ClickException(
+            f"-d/--destination: {_shown(value)} is outside the project package {package_dir}; pulled code goes "
+            "under it: give a module location such as pipelines")
+    if path == Path("."):
+        raise click.ClickException(f"-d/--destination: {_shown(value)} is the project package itself; give a "
+                                   "module location under it such as pipelines, or no --destination")
+    return path.as_posix()
+
+
+#: doit's spellings in messages the tasks print, and the plugin's: every hint names a command
+#: or option that exists where it is printed.
+_REPHRASE = (
+    ("doit pull --source=<its sdist>", "kedro micropkg pull <its sdist>"),
+    ("or use --micropkg.", "or name a module path: kedro micropkg package <module path>."),
+    ("or use --source.", "or name a package path: kedro micropkg pull <package path>."),
+    ("doit package", "kedro micropkg package"),
+    ("doit pull", "kedro micropkg pull"),
+    ("doit status", "kedro micropkg status"),
+    ("doit diff", "kedro micropkg diff"),
+    ("doit outdated", "kedro micropkg outdated"),
+)
+
+
+class _Rephrased:
+    """A text stream that writes to ``stream`` with doit's spellings replaced by the plugin's."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        for doit_text, ours in _REPHRASE:
+            if doit_text in text:
+                text = text.replace(doit_text, ours)
+        return int(self._stream.write(text) or 0)
+
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, encoding, fileno...
+        return getattr(self._stream, name)
+
+
+def run_doit(project_path: Path, args: list[str], verbose: bool = False, quiet: bool = False) -> None:
+    """Run ``doit <args>`` on micropkg-tasks' tasks in the project root; exit 1 if it failed.
 
     The namespace is exactly what a project's ``dodo.py`` (``from micropkg_tasks import *``)
     gives doit, so task names, ``DOIT_CONFIG`` and the ``.micropkg/`` database are the same.
+    doit runs in this process, once per call: it writes to the streams the caller has now
+    (doit's reporter would otherwise keep the ``sys.stdout`` of the first import), and its
+    per-command caches start afresh (``micropkg_tasks.scope``: every command reads the project
+    as it is now). Any failure exits 1, as Kedro 0.19's errors did (doit's load errors exit 3);
+    the message is doit's one line. ``quiet``: stdout is for the command's own output (JSON),
+    so doit's reporter (and ``verbose``'s line) write to stderr.
     """
     from doit.cmd_base import ModuleTaskLoader
     from doit.doit_cmd import DoitMain
@@ -93,16 +174,21 @@ def run_doit(project_path: Path, args: list[str], verbose: bool = False) -> None
     import micropkg_tasks
 
     if verbose:
-        click.echo("doit " + shlex.join(args))
+        click.echo("doit " + shlex.join(args), err=quiet)
     namespace = {name: getattr(micropkg_tasks, name) for name in micropkg_tasks.__all__}
+    out, err = _Rephrased(sys.stdout), _Rephrased(sys.stderr)
     previous = os.getcwd()
     os.chdir(project_path)  # doit reads pyproject.toml and opens .micropkg/doit.db from here
     try:
-        code = DoitMain(ModuleTaskLoader(namespace)).run(args)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            # the reporter's stream: with quiet, its lines (an ERROR) go to stderr, stdout is the output's
+            code = DoitMain(ModuleTaskLoader(namespace), extra_config={"GLOBAL": {"outfile": err if quiet else out}}).run(args)
+        out.flush()
+        err.flush()
     finally:
         os.chdir(previous)
     if code:
-        raise click.exceptions.Exit(code)
+        raise click.exceptions.Exit(1)
 
 
 def _opt(name: str, value: str | None) -> list[str]:
@@ -129,30 +215,37 @@ def micropkg() -> None:
 @click.option("--env", "-e", type=str, default=None,
               help="Environment to install the micro-package configuration to. Defaults to `base`.")
 @click.option("--alias", type=str, default="", help="Rename the package.")
-@click.option("-d", "--destination", type=click.Path(file_okay=False, dir_okay=False), default=None,
+@click.option("-d", "--destination", type=_Path(file_okay=False, dir_okay=True, name="path"), default=None,
               help="Module location where to unpack under.")
-@click.option("--fs-args", type=click.Path(exists=True, file_okay=True, dir_okay=False, readable=True,
-                                           resolve_path=True),
+@click.option("--fs-args", type=_Path(exists=True, file_okay=True, dir_okay=False, readable=True,
+                                      resolve_path=True),
               default=None,
               help="Location of a configuration file for the fsspec filesystem used to pull the package.")
+@click.option("--force", is_flag=True,
+              help="Replace files changed since the last pull (or not installed by a pull); restore those you deleted.")
+@click.option("--merge", type=click.Choice(["markers"]), default=None,
+              help="--merge=markers: where your edits conflict with the new version, write git-style conflict "
+                   "markers instead of stopping.")
 @click.pass_obj  # Kedro passes the project's metadata
 def pull_package(metadata: Any, /, package_path: str | None, env: str | None, alias: str,
-                 destination: str | None, fs_args: str | None, all_flag: bool, verbose: bool) -> None:
+                 destination: str | None, fs_args: str | None, all_flag: bool, force: bool, merge: str | None,
+                 verbose: bool) -> None:
     """Pull and unpack a modular pipeline and other micro-packages in your project.
 
     Runs `doit pull` ([tool.micropkg.pull] with --all, else `--source=PACKAGE_PATH`), then the
-    `pull:pip-compile` task.
+    `pull:pip-compile` task. --force and --merge apply with --all too.
     """
     root = Path(metadata.project_path).resolve()
-    if all_flag:  # as in Kedro, --all ignores the other arguments
-        args = ["pull"]
+    how = [*(["--force"] if force else []), *_opt("merge", merge)]
+    if all_flag:  # as in Kedro, --all ignores the other arguments (but for --force and --merge)
+        args = ["pull", *how]
     elif package_path:
         source = package_path
         if not is_url(source) and os.path.exists(os.path.expanduser(source)):
-            source = _local_path(source, root)
+            source = _local_path(source, root, "PACKAGE_PATH")
         args = ["pull", *_opt("source", source), *_opt("alias", alias), *_opt("env", env),
-                *_opt("destination", destination),
-                *_opt("fs-args", _local_path(fs_args, root) if fs_args else None)]
+                *_opt("destination", _module_location(destination, metadata) if destination else None),
+                *_opt("fs-args", _local_path(fs_args, root, "--fs-args") if fs_args else None), *how]
     else:
         click.echo(MISSING_PULL)
         raise click.exceptions.Exit(1)
@@ -164,25 +257,33 @@ def pull_package(metadata: Any, /, package_path: str | None, env: str | None, al
 @click.option("--env", "-e", type=str, default=None,
               help="Environment where the micro-package configuration lives. Defaults to `base`.")
 @click.option("--alias", type=str, default="", callback=_check_alias, help="Alternative name to package under.")
-@click.option("-d", "--destination", type=click.Path(resolve_path=True, file_okay=False),
+@click.option("-d", "--destination", type=_Path(resolve_path=True, file_okay=False),
               help="Location where to create the source distribution file. Defaults to `dist/`.")
 @click.option("--all", "-a", "all_flag", is_flag=True,
               help="Package all micro-packages in the `pyproject.toml` package manifest section.")
+@click.option("--allow", multiple=True, metavar="MODULE",
+              help="A project module outside any micro-package it may import, e.g. my_project.utils "
+                   "(the manifest's allow); repeat for more.")
+@click.option("--wheel", is_flag=True,
+              help="Also build a wheel of each sdist ([tool.micropkg] wheel); --all too.")
 @click.argument("module_path", nargs=1, required=False, callback=_check_module_path)
 @click.pass_obj  # Kedro passes the project's metadata
 def package_micropkg(metadata: Any, /, module_path: str | None, env: str | None, alias: str,
-                     destination: str | None, all_flag: bool, verbose: bool) -> None:
+                     destination: str | None, all_flag: bool, allow: tuple[str, ...], wheel: bool,
+                     verbose: bool) -> None:
     """Package up a modular pipeline or micro-package as a Python source distribution.
 
     Runs `doit package` ([tool.micropkg.package] with --all, else `--micropkg=MODULE_PATH`):
     only sdists whose files or options changed are rebuilt.
     """
     root = Path(metadata.project_path).resolve()
-    if all_flag:  # as in Kedro, --all ignores the other arguments
-        args = ["package"]
+    wheels = ["--wheel"] if wheel else []
+    if all_flag:  # as in Kedro, --all ignores the other arguments (but for --wheel)
+        args = ["package", *wheels]
     elif module_path:
         args = ["package", *_opt("micropkg", module_path), *_opt("alias", alias), *_opt("env", env),
-                *_opt("destination", _local_path(destination, root) if destination else None)]
+                *_opt("destination", _local_path(destination, root, "-d/--destination") if destination else None),
+                *[f"--allow={name}" for name in allow], *wheels]
     else:
         click.echo(MISSING_PACKAGE)
         raise click.exceptions.Exit(1)
@@ -224,10 +325,10 @@ def diff(metadata: Any, /, module: str | None, verbose: bool) -> None:
 def outdated(metadata: Any, /, check: bool, as_json: bool, verbose: bool) -> None:
     """The newest version at each pulled micro-package's source (index, folder or bucket).
 
-    Runs `doit outdated` (with --json, doit's reporter is silenced: after the lines Kedro itself
-    may log at start-up, stdout is the JSON alone)."""
+    Runs `doit outdated` (with --json, doit reports on stderr: stdout is the JSON alone, after
+    the line Kedro itself logs at start-up, see the README)."""
     args = ["outdated", *(["--check"] if check else []), *(["--json"] if as_json else [])]
-    run_doit(Path(metadata.project_path).resolve(), ["-r", "zero", *args] if as_json else args, verbose)
+    run_doit(Path(metadata.project_path).resolve(), args, verbose, quiet=as_json)
 
 
 @click.group(name="Kedro")  # merged with Kedro's own project commands group of the same name

@@ -391,3 +391,12 @@ def test_kedro1_life_cycle_commands_status_diff_outdated(kedro1, demo, tmp_path)
     out = kedro1.kedro_run("micropkg", "outdated", "--json", cwd=consumer).stdout
     rows = json.loads(out[out.index("\n[\n") + 1:])  # after Kedro's own log line about its logging set-up
     assert [(r["module"], r["installed"], r["newest"], r["behind"]) for r in rows] == [("pipelines.dp", "0.1", "0.1", False)]
+
+    # Kedro logs that line while `kedro` starts, before any plugin loads; the README's way round it
+    logging_yml = tmp_path / "stderr-logging.yml"
+    logging_yml.write_text("version: 1\ndisable_existing_loggers: false\n"
+                           'handlers:\n  err: {class: logging.StreamHandler, stream: "ext://sys.stderr"}\n'
+                           "root: {handlers: [err]}\n")
+    alone = kedro1.kedro_run("micropkg", "outdated", "--json", "-v", cwd=consumer,
+                             env={"KEDRO_LOGGING_CONFIG": str(logging_yml)})
+    assert json.loads(alone.stdout) == rows and "doit outdated --json" in alone.stderr

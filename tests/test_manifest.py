@@ -37,9 +37,8 @@ BAD_PACKAGE = [
     ({"package": {"pipelines.x": {"alias": ""}}}, None),  # empty alias means none
     ({"package": {"pipelines/x": {}}}, "not a Python module path"),
     ({"package": {"": {}}}, "not a Python module path"),
-    ({"package": {"pipelines.x": {"destination": "../out"}}}, "inside the project"),
-    ({"package": {"pipelines.x": {"destination": "/abs/out"}}}, "inside the project"),
-    ({"package": {"pipelines.x": {"destination": "C:\\out"}}}, "inside the project"),
+    ({"package": {"pipelines.x": {"destination": "C:\\out"}}}, "must be a POSIX path"),
+    ({"package": {"pipelines.x": {"destination": "out\nx"}}}, "control character"),
     ({"package": {"pipelines.x": {"env": "../base"}}}, "env '../base'"),
     ({"package": {"pipelines.x": {"env": "a/b"}}}, "env 'a/b'"),
     ({"package": {"pipelines.x": {"alias": 3}}}, "must be a string, not int"),
@@ -47,6 +46,12 @@ BAD_PACKAGE = [
     ({"package": ["pipelines.x"]}, "must be a table of entries"),
     ({"package": {"a.x": {}, "b.x": {}}}, "two entries write to the same sdist name"),
 ]
+
+
+@pytest.mark.parametrize("destination", ["../out", "/abs/out", "~/sdists", "dist/shared"])
+def test_package_destination_may_be_any_folder(destination):
+    """Sdists are outputs: Kedro 0.19 wrote them wherever --destination said (pulled code stays inside)."""
+    assert manifest.package_specs({"package": {"pipelines.x": {"destination": destination}}})[0].destination == destination
 
 
 @pytest.mark.parametrize("micropkg,message", BAD_PACKAGE)

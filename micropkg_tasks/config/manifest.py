@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from pathlib import PurePosixPath
 from typing import Any, Literal
 
 from .. import rules
@@ -147,6 +148,20 @@ def check_relative(path: Any, where: str, what: str) -> str:
     return normal
 
 
+def check_output_folder(path: Any, where: str) -> str:
+    """The folder a package entry writes its sdist to: any folder, inside the project or not
+    (``dist/shared``, ``../shared``, ``/srv/sdists``, ``~/sdists``), as Kedro 0.19's
+    ``--destination`` was. Sdists are outputs: unlike pulled code, they may go anywhere."""
+    if not isinstance(path, str) or not path.strip():
+        raise ManifestError(f"{where}: destination must be a non-empty string")
+    _check_text(path, where, "destination")
+    if "\\" in path or re.match(r"[A-Za-z]:", path):
+        raise ManifestError(f"{where}: destination {shown(path)} must be a POSIX path ('/' separators)")
+    p = PurePosixPath(path)
+    _check_lengths(list(p.parts), where, "destination")
+    return p.as_posix()
+
+
 def check_pull_destination(dest: Any, where: str) -> str:
     """A location under the project package: ``pipelines/lib`` (dots accepted as separators)."""
     path = check_relative(dest, where, "destination")
@@ -224,7 +239,7 @@ def package_spec(module_path: str, *, alias: Any = None, destination: Any = None
     return PackageSpec(
         module_path=module_path,
         alias=check_alias(alias, where) if alias else None,
-        destination=check_relative(destination, where, "destination") if destination else None,
+        destination=check_output_folder(destination, where) if destination else None,
         env=check_env(env, where) if env else "base",
         allow=check_allow(allow, where) if allow is not None else (),
     )

@@ -7,13 +7,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import cache, lru_cache
 from pathlib import Path
 
 from ..config.manifest import PackageSpec
 from ..config.project import CONF_DIR, Project
 from ..errors import PackageError, one_line
 from ..errors import where as entry
+from ..scope import per_command
 from .imports import PathIndex
 from .layout import (
     REQUIREMENTS,
@@ -75,7 +75,7 @@ class _ConfIndex:
     everyone: tuple[str, ...]  # folder links: they could hold anyone's parameter files
 
 
-@cache
+@per_command
 def _conf_index(conf_env: str) -> _ConfIndex:
     """name -> its parameter files in one env, from one walk: collecting N micro-packages stays
     linear in the number of files, not N times it."""
@@ -123,7 +123,7 @@ def _refuse_linked_folder(project: Project, folder: str, where: str) -> None:
         raise PackageError(f"{where}: {_shown(project, link)} {reason}")
 
 
-@cache
+@per_command
 def _first_link(path: str, root: str) -> str | None:
     """The first symlink on ``path`` below ``root``; one lstat per folder, as micro-packages share parents."""
     if path == root or os.path.dirname(path) == path:
@@ -153,15 +153,20 @@ def _check_destination(root: Path, destination: str, where: str) -> None:
                            f"{blocker} is a file, not a folder")
 
 
-@cache
+@per_command
 def _file_in_the_way(root: Path, destination: str) -> str | None:
-    path = root / destination
-    while not path.exists() and path != root:
+    path = root / destination  # an absolute destination stays as it is
+    while not path.exists() and path != root and path.parent != path:
         path = path.parent
-    return None if path.is_dir() else path.relative_to(root).as_posix()
+    if path.is_dir():
+        return None
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:  # a folder outside the project (sdists may go anywhere)
+        return str(path)
 
 
-@cache
+@per_command
 def _prefixes(project: Project) -> tuple[str, str]:
     """The project package's and the tests root's project-relative POSIX paths, computed once
     per project: collect joins strings from here (no pathlib per file, no stat per call)."""
@@ -229,6 +234,8 @@ def collect(project: Project, spec: PackageSpec) -> MicroPackage:
 
     name = spec.name
     destination = spec.destination or DEFAULT_DESTINATION
+    if destination.startswith("~"):
+        destination = os.path.expanduser(destination)
     _check_destination(project.root, destination, where)
     return MicroPackage(
         spec=spec,
@@ -249,7 +256,7 @@ def manifest_index(project: Project) -> tuple[dict[str, PackageSpec], PathIndex]
     return _index(project.manifest.packages)
 
 
-@lru_cache(maxsize=4)
+@per_command
 def _index(packages: tuple[PackageSpec, ...]) -> tuple[dict[str, PackageSpec], PathIndex]:
     """Made once per manifest (keyed by its entries, not by the project: two loads of a changed
     pyproject.toml never share one)."""

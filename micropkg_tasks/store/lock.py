@@ -19,6 +19,7 @@ from typing import Any
 from .. import rules
 from ..config.project import CONF_DIR, Project
 from ..errors import LockError
+from ..scope import command_dict
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -57,7 +58,7 @@ def install_roots(project: Project, module: str, env: str) -> tuple[str, str, st
             f"{CONF_DIR}/{env}")
 
 
-_cache: dict[Path, tuple[tuple[int, int, int], dict[str, LockEntry]]] = {}
+_cache: dict[Path, tuple[tuple[int, int, int], dict[str, LockEntry]]] = command_dict()  # see scope.py
 
 
 def identity(path: Path) -> tuple[int, int, int] | None:

@@ -13,6 +13,7 @@ from doit.exceptions import InvalidDodoFile, TaskFailed
 
 from ..config.project import LegacyManifestError, Project, load_project
 from ..errors import MicropkgError
+from ..scope import command_dict, enter
 
 
 @contextlib.contextmanager
@@ -63,7 +64,14 @@ def running(command: str) -> bool:
 def project() -> Project:
     """The project in the current folder (doit runs from the dodo file's folder), read once per
     doit command whatever the number of task creators. A legacy manifest in a Kedro 1.x project
-    stops every command but ``doit migrate``."""
+    stops every command but ``doit migrate``.
+
+    Every task creator calls this first: it is where a command starts, so it begins the
+    command's cache scope (``scope.enter`` with doit's per-command dependency manager): a second
+    command in the same process (the Kedro plugin's calls) sees the project as it is now."""
+    from doit.globals import Globals
+
+    enter(Globals.dep_manager)
     root = Path.cwd()
     try:
         stamp = (root / "pyproject.toml").stat()
@@ -82,7 +90,7 @@ def project() -> Project:
     return loaded
 
 
-_loaded: dict[str, Any] = {}
+_loaded: dict[str, Any] = command_dict()
 
 
 def option(name: str, help: str, long: str | None = None, kind: type = str, short: str = "") -> dict[str, Any]:

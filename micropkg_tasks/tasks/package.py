@@ -12,6 +12,7 @@ from ..config import manifest
 from ..config.project import Project
 from ..core.collect import MicroPackage, collect
 from ..errors import ManifestError
+from ..scope import command_dict
 from .edge import action, loading, message_task, option, say
 from .edge import project as current_project
 
@@ -19,8 +20,11 @@ PACKAGE_PARAMS = [
     option("micropkg", "module path to package ad hoc, e.g. pipelines.cleaning (instead of the manifest)"),
     option("alias", "name to publish the micro-package under"),
     option("env", "conf/<env> to take parameters from (base)"),
-    option("destination", "folder for the sdist, relative to the project (dist)"),
+    option("destination", "folder for the sdist: relative to the project (dist), or absolute"),
     option("wheel", "also build a wheel of each sdist with pypa's build ([tool.micropkg] wheel)", kind=bool),
+    {**option("allow", "with --micropkg: a project module outside any micro-package it may import, e.g. "
+              "acme.utils (the manifest's allow); repeat it, or separate names with commas"), "type": list,
+     "default": []},
 ]
 
 
@@ -72,7 +76,7 @@ def collected(project: Project, spec: manifest.PackageSpec) -> MicroPackage:
     return _collected[key]
 
 
-_collected: dict[tuple[Project, manifest.PackageSpec], MicroPackage] = {}
+_collected: dict[tuple[Project, manifest.PackageSpec], MicroPackage] = command_dict()
 
 
 def package_tasks(project: Project, specs: list[manifest.PackageSpec], wheel: bool = False) -> Iterator[dict[str, Any]]:
@@ -119,15 +123,16 @@ class PackageUptodate(config_changed):  # type: ignore[misc]  # doit's class car
 
 
 @task_params(PACKAGE_PARAMS)
-def task_package(micropkg: str, alias: str, env: str, destination: str, wheel: bool) -> Any:
+def task_package(micropkg: str, alias: str, env: str, destination: str, wheel: bool, allow: list[str]) -> Any:
     """Package micro-packages into sdists ([tool.micropkg.package], or --micropkg)."""
     with loading():
         project = current_project()
+        allowed = [name.strip() for value in allow for name in value.split(",") if name.strip()]
         if micropkg:
             specs = [manifest.package_spec(micropkg, alias=alias or None, env=env or None,
-                                           destination=destination or None)]
-        elif alias or env or destination:
-            raise ManifestError("package: --alias, --env and --destination need --micropkg <module path>")
+                                           destination=destination or None, allow=allowed or None)]
+        elif alias or env or destination or allowed:
+            raise ManifestError("package: --alias, --env, --destination and --allow need --micropkg <module path>")
         else:
             specs = list(project.manifest.packages)
         if not specs:
