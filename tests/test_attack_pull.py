@@ -66,7 +66,8 @@ def test_allow_direct_references_must_be_a_boolean(consumer, tmp_path, value):
     text = (consumer / "pyproject.toml").read_text().replace(
         "compile = false\n", f"compile = false\nallow-direct-references = {value}\n")
     (consumer / "pyproject.toml").write_text(text)
-    refused(consumer, tidy(tmp_path), "allow-direct-references must be true or false")
+    # checked with every other option when the project is loaded (it used to wait for a pull to run)
+    refused(consumer, tidy(tmp_path), "allow-direct-references must be true or false", code=3)
 
 
 @pytest.mark.parametrize("requires_dist", [
