@@ -158,6 +158,19 @@ def path_problem(path: str) -> str | None:
     return None
 
 
+def folder_problem(path: str) -> str | None:
+    """Why ``path`` cannot be an output folder (where an sdist is written: relative, absolute or
+    ``~/...``, inside the project or not), or None: printable, POSIX (no backslash, no drive
+    letter), no part over NAME_MAX bytes."""
+    if has_control(path):
+        return CONTROL
+    if "\\" in path or _DRIVE.match(path):
+        return "must be a POSIX path ('/' separators)"
+    if too_long([p for p in path.split("/") if p]):
+        return TOO_LONG
+    return None
+
+
 def normal_path(path: str) -> str:
     """A relative path as the user may write it (``./dist/``, ``a//b``) in the one spelling
     ``path_problem`` accepts (``dist``, ``a/b``); anything else is left for it to refuse."""

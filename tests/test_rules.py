@@ -91,6 +91,19 @@ def test_a_destination_the_manifest_accepts_is_one_the_lock_reads_back(project, 
 
 
 @settings_
+@given(dest=names)
+@example(dest="../shared")
+@example(dest="C:/out")
+@example(dest="~/sdists")
+def test_a_package_destination_is_any_posix_folder_by_one_rule(dest):
+    """Sdists are outputs (any folder, as Kedro 0.19's --destination); the manifest and the
+    --destination option take exactly what rules.folder_problem does."""
+    assume(dest)  # an empty option means dist/
+    ok = accepted(lambda: manifest.package_spec("pipelines.x", destination=dest))
+    assert ok == (bool(dest.strip()) and rules.folder_problem(dest) is None)
+
+
+@settings_
 @given(alias=names)
 @example(alias="ｏｓ")
 @example(alias="tidy2")

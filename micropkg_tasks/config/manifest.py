@@ -154,12 +154,12 @@ def check_output_folder(path: Any, where: str) -> str:
     ``--destination`` was. Sdists are outputs: unlike pulled code, they may go anywhere."""
     if not isinstance(path, str) or not path.strip():
         raise ManifestError(f"{where}: destination must be a non-empty string")
-    _check_text(path, where, "destination")
-    if "\\" in path or re.match(r"[A-Za-z]:", path):
-        raise ManifestError(f"{where}: destination {shown(path)} must be a POSIX path ('/' separators)")
-    p = PurePosixPath(path)
-    _check_lengths(list(p.parts), where, "destination")
-    return p.as_posix()
+    why = rules.folder_problem(path)
+    if why == rules.TOO_LONG:
+        raise ManifestError(f"{where}: destination {why}")
+    if why:
+        raise ManifestError(f"{where}: destination {shown(path)} {why}")
+    return PurePosixPath(path).as_posix()
 
 
 def check_pull_destination(dest: Any, where: str) -> str:
