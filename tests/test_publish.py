@@ -117,7 +117,7 @@ def test_publish_to_a_bucket_is_incremental_and_never_replaces_a_version(acme, s
     out = refused.stdout + refused.stderr
     assert refused.returncode == 1 and "Traceback" not in out
     line = next(line for line in out.splitlines() if "already published" in line)
-    assert line.startswith("publish 'pipelines.cleaning': cleaning-0.3.1.tar.gz (sha256 ")
+    assert line.startswith("ERROR: publish 'pipelines.cleaning': cleaning-0.3.1.tar.gz (sha256 ")  # console.py's one ERROR line
     assert "versions are immutable, so nothing was uploaded: raise __version__" in line
     assert objects(client, "team/") == uploaded  # nothing changed remotely
 
