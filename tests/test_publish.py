@@ -254,8 +254,9 @@ def test_wheel_round_trip(acme, consumer, tmp_path):
                    env=clean_env(), capture_output=True)
     assert (acme / WHEEL).read_bytes() == wheel
     doit(acme, "forget")
+    sdist = (acme / SDIST).read_bytes()
     doit(acme, "package", "--wheel", env=clean_env(SOURCE_DATE_EPOCH="1700000000"))
-    assert (acme / WHEEL).read_bytes() != wheel  # the epoch is the only input that moves it
+    assert (acme / WHEEL).read_bytes() == wheel and (acme / SDIST).read_bytes() == sdist  # nor the environment
 
     pulled = doit(consumer, "pull", f"--source={acme / WHEEL}", "--alias=tidy").stdout
     assert "came as a wheel: code and parameters only, a wheel has no tests" in pulled
