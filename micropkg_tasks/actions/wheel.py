@@ -17,9 +17,12 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from ..errors import PackageError, one_line
+
+if TYPE_CHECKING:
+    from ..store.outputs import Written
 
 WHEEL_TAG = "py2.py3-none-any"  # flit_core tags it so: the static pyproject sets no requires-python
 _IN_PROCESS = threading.Lock()
@@ -33,9 +36,10 @@ def wheel_target(sdist_target: str) -> str:
     return f"{stem}-{WHEEL_TAG}.whl"
 
 
-def build_wheel(sdist: Path, target: Path, label: str) -> str:
-    """Build ``target`` from the sdist file ``sdist``; atomically in place; return how it was built."""
-    from ..store.files import atomic_write_via
+def build_wheel(sdist: Path, target: Path, label: str) -> tuple[str, Written]:
+    """Build ``target`` from the sdist file ``sdist``; atomically in place; return how it was
+    built and its record."""
+    from ..store.outputs import write_output
     from ..store.tarball import EPOCH, extract
 
     epoch = str(EPOCH)
@@ -51,8 +55,8 @@ def build_wheel(sdist: Path, target: Path, label: str) -> str:
             with built.open("rb") as src:
                 shutil.copyfileobj(src, fh)
 
-        atomic_write_via(target, write)
-    return how
+        written = write_output(target, write)
+    return how, written
 
 
 def _build(srcdir: Path, out: Path, epoch: str, label: str) -> tuple[Path, str]:

@@ -25,7 +25,7 @@ from typing import IO, TYPE_CHECKING
 from ..core.metadata import parse_pkg_info
 from ..errors import ArchiveError, PackageError
 from ..rules import DEFAULT_MAX_SIZE, format_size, name_problem, path_problem
-from .files import atomic_write_via
+from .outputs import Written, write_output
 
 if TYPE_CHECKING:
     import zipfile
@@ -65,9 +65,10 @@ def write_tar_gz(members: list[Member], fileobj: IO[bytes], limit: int | None = 
 
 
 def write_sdist(members: list[Member], target: Path, limit: int | None = None,
-                before_replace: Callable[[], None] | None = None) -> None:
-    """Write the sdist atomically. ``before_replace`` runs once the tarball is complete but not
-    yet in place: raising there leaves nothing behind (nor any folder this call made)."""
+                before_replace: Callable[[], None] | None = None) -> Written:
+    """Write the sdist atomically; return its record (``store.outputs``). ``before_replace``
+    runs once the tarball is complete but not yet in place: raising there leaves nothing behind
+    (nor any folder this call made)."""
     def write(fh: IO[bytes]) -> None:
         write_tar_gz(members, fh, limit)
         if limit is not None and fh.tell() > limit:
@@ -77,7 +78,7 @@ def write_sdist(members: list[Member], target: Path, limit: int | None = None,
 
     made = [p for p in [target.parent, *target.parent.parents] if not p.exists()]
     try:
-        atomic_write_via(target, write)
+        return write_output(target, write)
     except BaseException:
         for folder in made:  # deepest first
             with contextlib.suppress(OSError):
