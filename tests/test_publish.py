@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import io
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -419,3 +420,61 @@ def test_a_lock_url_with_control_characters_is_refused(consumer):
     with pytest.raises(LockError, match="url of 'tidy' has control characters"):
         parse_lock(text, load_project(consumer))
     assert parse_lock(text.replace("\\u001b[2J", ""), load_project(consumer))["tidy"].url == "http://h/x.tar.gz"
+
+
+# -- what is uploaded is what packaging wrote ----------------------------------------------------
+
+def _publish_to_folder(acme: Path, shared: Path, wheel: bool = False) -> None:
+    add_manifest(acme, f'[tool.micropkg]\nwheel = {str(wheel).lower()}\npublish = "{shared}"\n'
+                       '[tool.micropkg.package]\n"pipelines.cleaning" = {}\n"pipelines.scoring" = {}')
+
+
+def test_publish_uploads_only_the_regular_file_packaging_wrote(acme, tmp_path):
+    """A link, a FIFO, a truncated or rewritten sdist is never uploaded: one line, nothing sent."""
+    shared = tmp_path / "shared"
+    _publish_to_folder(acme, shared)
+    doit(acme, "package")
+    good = (acme / SDIST).read_bytes()
+    private = tmp_path / "private.key"
+    private.write_bytes(b"-----BEGIN PRIVATE KEY-----\n")
+
+    def link(path):
+        path.unlink()
+        path.symlink_to(private)
+
+    def rewrite(path):
+        path.write_bytes(bytes(b ^ 0xFF for b in good[:64]) + good[64:])
+
+    cases = [(link, "is a symbolic link, not the file doit package wrote"),
+             (lambda path: (path.unlink(), os.mkfifo(path)), "is not a regular file"),
+             (lambda path: path.write_bytes(b""), f"holds 0 bytes, not the {len(good)} doit package wrote"),
+             (rewrite, "is not what doit package wrote (sha256 ")]
+    for damage, message in cases:
+        damage(acme / SDIST)
+        # -s: publish:pipelines.cleaning alone, its package task not run first (it would repair dist/)
+        proc = doit(acme, "-s", "publish:pipelines.cleaning", check=False, timeout=30)
+        out = proc.stdout + proc.stderr
+        assert proc.returncode == 1 and "Traceback" not in out, out
+        line = next(line for line in out.splitlines() if message in line)
+        assert line.startswith(f"publish 'pipelines.cleaning': {SDIST} ") and "nothing was uploaded" in line
+        assert not shared.exists() or not list(shared.iterdir())  # nothing uploaded, no temporary left
+        (acme / SDIST).unlink()
+        (acme / SDIST).write_bytes(good)  # but not what was recorded: a new inode and mtime, the same bytes
+
+    link(acme / SDIST)
+    out = doit(acme, "publish").stdout  # with its package task: the link is replaced by the sdist, then uploaded
+    assert ".  package:pipelines.cleaning" in out and f"published {SDIST} -> {shared}/cleaning-0.3.1.tar.gz" in out
+    assert (shared / "cleaning-0.3.1.tar.gz").read_bytes() == good
+    assert private.read_bytes() == b"-----BEGIN PRIVATE KEY-----\n" and not (acme / SDIST).is_symlink()
+
+
+def test_an_sdist_without_a_record_is_not_published(acme, tmp_path):
+    shared = tmp_path / "shared"
+    _publish_to_folder(acme, shared)
+    doit(acme, "package")
+    shutil.rmtree(acme / ".micropkg" / "outputs")
+    proc = doit(acme, "-s", "publish:pipelines.cleaning", check=False)
+    assert proc.returncode == 1 and f"{SDIST} has no record of what doit package wrote" in proc.stdout
+    assert not shared.exists()
+    out = doit(acme, "publish").stdout  # the package task sees its record gone and writes it again
+    assert ".  package:pipelines.cleaning" in out and f"published {SDIST}" in out

@@ -61,41 +61,44 @@ class Folder(Registry):
         except Exception as exc:  # network, auth and protocol errors of any fsspec backend
             raise PublishError(f"{self.label}: cannot read {one_line(self.where(filename))}: {_first(exc)}") from None
 
-    def upload(self, paths: list[Path]) -> None:
-        for path in paths:
-            target = self._path(path.name)
+    def upload(self, files: dict[str, bytes]) -> None:
+        for name, data in files.items():
+            target = self._path(name)
             try:
                 if self.local:
-                    _link_in(path, Path(target))
+                    _link_in(data, Path(target))
                 else:  # one PUT: an object store shows the whole object or none
-                    self.fs.pipe_file(target, path.read_bytes())
+                    self.fs.pipe_file(target, data)
             except PublishError as exc:
                 raise PublishError(f"{self.label}: {exc}") from None
             except Exception as exc:
-                raise PublishError(f"{self.label}: cannot upload {path.name} to {one_line(self.where(path.name))}: "
+                raise PublishError(f"{self.label}: cannot upload {name} to {one_line(self.where(name))}: "
                                    f"{_first(exc)}") from None
 
 
-def _link_in(path: Path, target: Path) -> None:
-    """Write a copy beside ``target``, then hard-link it in: the file appears whole or not at all,
-    and a publisher that got there first (with other bytes) is never overwritten."""
+def _link_in(data: bytes, target: Path) -> None:
+    """Write ``data`` beside ``target``, then hard-link it in: the file appears whole or not at
+    all, and a publisher that got there first (with other bytes) is never overwritten."""
+    import contextlib
     import tempfile
 
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(path.read_bytes())
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        try:
-            os.link(tmp, target)
-        except FileExistsError:
-            if target.read_bytes() != path.read_bytes():
-                raise PublishError(f"{target.name} was published meanwhile with other bytes; nothing was replaced") from None
+            os.chmod(tmp, 0o644)
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                if target.read_bytes() != data:
+                    raise PublishError(f"{target.name} was published meanwhile with other bytes; "
+                                       "nothing was replaced") from None
     finally:
-        os.unlink(tmp)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
 
 
 def _first(exc: BaseException) -> str:
