@@ -478,3 +478,16 @@ def test_an_sdist_without_a_record_is_not_published(acme, tmp_path):
     assert not shared.exists()
     out = doit(acme, "publish").stdout  # the package task sees its record gone and writes it again
     assert ".  package:pipelines.cleaning" in out and f"published {SDIST}" in out
+
+
+def test_ad_hoc_packaging_works_with_publish_configured(acme, tmp_path):
+    shared = tmp_path / "shared"
+    add_manifest(acme, f'[tool.micropkg]\npublish = "{shared}"\n[tool.micropkg.package]\n"pipelines.cleaning" = {{}}')
+    doit(acme, "package", "--micropkg", "pipelines.scoring")
+    doit(acme, "package", "--micropkg", "pipelines.cleaning", "--alias", "tidy", "--destination", "out")
+    assert sorted(p.name for p in (acme / "dist").iterdir()) == ["scoring-0.1.tar.gz"]
+    assert (acme / "out/tidy-0.3.1.tar.gz").is_file()
+    out = doit(acme, "publish").stdout  # the manifest's package task still runs first
+    assert out.index(".  package:pipelines.cleaning") < out.index(".  publish:pipelines.cleaning")
+    assert (shared / "cleaning-0.3.1.tar.gz").read_bytes() == (acme / SDIST).read_bytes()
+    assert "-- package:pipelines.cleaning" in doit(acme, "publish:pipelines.cleaning").stdout

@@ -1,6 +1,11 @@
 """``doit publish``: one ``publish:<module path>`` per package entry, after its ``package:`` task,
 uploading its sdist (and wheel, with ``[tool.micropkg] wheel``) to ``[tool.micropkg] publish``
-or ``--to``. Creating the tasks reads pyproject.toml and walks folders only: no network."""
+or ``--to``. Creating the tasks reads pyproject.toml and walks folders only: no network.
+
+A publish task depends on its package task through doit's implicit dependency (its file_dep is
+that task's target), not a named task_dep: ``doit package --micropkg x`` makes only the ad hoc
+package task, and a named dependency on a manifest task that does not exist in that run stopped
+every command."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -46,8 +51,7 @@ def publish_tasks(project: Project, specs: list[manifest.PackageSpec], dest: man
             "name": spec.module_path,
             "doc": f"upload {' + '.join(files)} -> {dest.shown}",
             "actions": [(publish_action, [project, files, dest, where("publish", spec.module_path), limits])],
-            "file_dep": files,
-            "task_dep": [f"package:{spec.module_path}"],
+            "file_dep": files,  # targets of package:<module path>: doit runs it first when it exists
             "uptodate": [config_changed({"to": [dest.url, dest.repository, dest.simple, dest.fs_args]})],
             "verbosity": 2,
         }
