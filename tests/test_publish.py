@@ -491,3 +491,39 @@ def test_ad_hoc_packaging_works_with_publish_configured(acme, tmp_path):
     assert out.index(".  package:pipelines.cleaning") < out.index(".  publish:pipelines.cleaning")
     assert (shared / "cleaning-0.3.1.tar.gz").read_bytes() == (acme / SDIST).read_bytes()
     assert "-- package:pipelines.cleaning" in doit(acme, "publish:pipelines.cleaning").stdout
+
+
+def test_a_file_the_registry_lost_is_published_again(acme, s3, tmp_path):
+    endpoint, client = s3
+    s3_args(acme, endpoint)
+    shared = tmp_path / "shared"
+    _publish_to_folder(acme, shared, wheel=True)
+    doit(acme, "publish")
+    (shared / "cleaning-0.3.1-py2.py3-none-any.whl").unlink()
+    out = doit(acme, "publish").stdout
+    assert f"published {WHEEL} -> {shared}/cleaning-0.3.1-py2.py3-none-any.whl" in out
+    assert f"{SDIST} is already at {shared}/cleaning-0.3.1.tar.gz with the same bytes" in out
+    assert "-- publish:pipelines.scoring" in out  # the other one: one listing, nothing read or sent
+    assert (shared / "cleaning-0.3.1-py2.py3-none-any.whl").read_bytes() == (acme / WHEEL).read_bytes()
+
+    text = (acme / "pyproject.toml").read_text()
+    (acme / "pyproject.toml").write_text(text.replace(f'publish = "{shared}"',
+                                                      'publish = {url = "s3://micropkgs/lost/", fs-args = "s3.yml"}'))
+    doit(acme, "publish")
+    client.delete_object(Bucket="micropkgs", Key="lost/scoring-0.1.tar.gz")
+    out = doit(acme, "publish").stdout
+    assert "published dist/scoring-0.1.tar.gz -> s3://micropkgs/lost/scoring-0.1.tar.gz" in out
+    assert "-- publish:pipelines.cleaning" in out
+    assert objects(client, "lost/")["lost/scoring-0.1.tar.gz"] == (acme / "dist/scoring-0.1.tar.gz").read_bytes()
+
+
+def test_a_file_an_index_lost_is_published_again(acme, tmp_path):
+    env = clean_env(**TWINE)
+    with pypiserver(tmp_path / "index", password=True) as url:
+        add_manifest(acme, f'[tool.micropkg]\npublish = "{url}/"\n[tool.micropkg.package]\n"pipelines.cleaning" = {{}}')
+        doit(acme, "publish", env=env)
+        assert "-- publish:pipelines.cleaning" in doit(acme, "publish", env=env).stdout
+        (tmp_path / "index" / "cleaning-0.3.1.tar.gz").unlink()
+        out = doit(acme, "publish", env=env).stdout
+    assert f"published {SDIST} -> {url}/ (cleaning-0.3.1.tar.gz)" in out
+    assert (tmp_path / "index" / "cleaning-0.3.1.tar.gz").read_bytes() == (acme / SDIST).read_bytes()

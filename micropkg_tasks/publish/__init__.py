@@ -17,7 +17,7 @@ from ..config.manifest import DEFAULT_LIMITS, Limits, Publish
 from ..config.project import Project
 from ..errors import PublishError, one_line
 
-__all__ = ["Registry", "publish"]
+__all__ = ["Registry", "held", "publish"]
 
 
 def publish(project: Project, files: list[str], dest: Publish, label: str,
@@ -66,6 +66,25 @@ def packaged(project: Project, rel: str, label: str) -> tuple[str, bytes]:
     return sha, data
 
 
+def held(project: Project, files: list[str], dest: Publish, label: str, limits: Limits = DEFAULT_LIMITS) -> bool:
+    """Whether ``dest`` holds every file as packaging recorded it, as far as one listing of it
+    shows (names and sizes of a folder, names and digests of an index page): ``doit publish``
+    is up to date only then. Never raises: anything unclear means "publish again" (the upload
+    compares bytes before writing anything)."""
+    from ..store.outputs import load
+
+    expected = {}
+    for rel in files:
+        written = load(project.root, rel)
+        if written is None:
+            return False
+        expected[Path(rel).name] = (written.size, written.sha256)
+    try:
+        return open_registry(project, dest, label, limits).holds(expected)
+    except Exception:  # doit would print a traceback for an uptodate check that raises
+        return False
+
+
 def open_registry(project: Project, dest: Publish, label: str, limits: Limits) -> Registry:
     if dest.kind == "bucket":
         from .bucket import Folder
@@ -81,6 +100,10 @@ class Registry:
 
     def lookup(self, filename: str) -> str | None:
         """The sha256 of ``filename`` at the destination, None when it is not there."""
+        raise NotImplementedError
+
+    def holds(self, expected: dict[str, tuple[int, str]]) -> bool:
+        """Whether one listing shows every file name with its (size, sha256) as far as it tells."""
         raise NotImplementedError
 
     def upload(self, files: dict[str, bytes]) -> None:

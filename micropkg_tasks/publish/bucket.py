@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..config.fs_args import load_fs_args
@@ -60,6 +60,15 @@ class Folder(Registry):
             raise
         except Exception as exc:  # network, auth and protocol errors of any fsspec backend
             raise PublishError(f"{self.label}: cannot read {one_line(self.where(filename))}: {_first(exc)}") from None
+
+    def holds(self, expected: dict[str, tuple[int, str]]) -> bool:
+        self.fs.invalidate_cache(self.base)
+        listed = {PurePosixPath(entry["name"]).name: entry for entry in self.fs.ls(self.base, detail=True)}
+        for name, (size, _) in expected.items():
+            entry = listed.get(name)
+            if entry is None or entry.get("type") != "file" or entry.get("size") != size:
+                return False
+        return True
 
     def upload(self, files: dict[str, bytes]) -> None:
         for name, data in files.items():

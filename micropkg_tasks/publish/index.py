@@ -73,6 +73,19 @@ class Index(Registry):
         finally:
             deadline.close()
 
+    def holds(self, expected: dict[str, tuple[int, str]]) -> bool:
+        from ..sources.download import Deadline
+
+        deadline = Deadline(self.limits.timeout, self.limits.max_size)
+        try:
+            for filename, (_, sha) in expected.items():
+                entry = self._listed(filename, deadline)
+                if entry is None or entry.sha256 not in (None, sha):
+                    return False
+            return True
+        finally:
+            deadline.close()
+
     def _listed(self, filename: str, deadline: Any) -> IndexFile | None:
         """The entry of ``filename`` on its project's page (one page per project and run)."""
         from ..sources.index import index_files
