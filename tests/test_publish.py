@@ -527,3 +527,49 @@ def test_a_file_an_index_lost_is_published_again(acme, tmp_path):
         out = doit(acme, "publish", env=env).stdout
     assert f"published {SDIST} -> {url}/ (cleaning-0.3.1.tar.gz)" in out
     assert (tmp_path / "index" / "cleaning-0.3.1.tar.gz").read_bytes() == (acme / SDIST).read_bytes()
+
+
+def test_a_killed_publish_leaves_no_temporary_in_the_folder_after_the_next_one(acme, tmp_path):
+    """What a publish killed while writing leaves (its hidden temporary, unlocked once the process
+    died) is removed by the next publish there; a live writer's, a fresh one and other names stay."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    _publish_to_folder(acme, shared)
+    an_hour_ago = time.time() - 3600
+    left = shared / ".cleaning-0.3.1.tar.gz.k1ll3d_x.tmp"  # tempfile.mkstemp's name, as a killed run left it
+    left.write_bytes(b"\0" * 4096)
+    live = shared / ".scoring-0.1.tar.gz.l1vewr1t.tmp"
+    live.write_bytes(b"being written")
+    fresh = shared / ".scoring-0.1.tar.gz.fr3shnow.tmp"
+    fresh.write_bytes(b"just started")
+    unrelated = [shared / ".notes.tmp", shared / ".index.html.abcd1234.tmp"]  # not ours: never touched
+    for path in unrelated:
+        path.write_text("mine")
+    for path in [left, live, *unrelated]:
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    hold = ("import fcntl, sys, time; f = open(sys.argv[1], 'rb'); "
+            "fcntl.flock(f, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(live)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        doit(acme, "publish")
+        assert not left.exists()
+        assert live.read_bytes() == b"being written" and fresh.read_bytes() == b"just started"
+        assert all(path.read_text() == "mine" for path in unrelated)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert (shared / "cleaning-0.3.1.tar.gz").read_bytes() == (acme / SDIST).read_bytes()
+
+
+def test_an_unchanged_micro_package_republishes_under_another_source_date_epoch(acme, tmp_path):
+    """Bytes ignore SOURCE_DATE_EPOCH: a rebuild elsewhere (CI sets it) is the published version."""
+    shared = tmp_path / "shared"
+    _publish_to_folder(acme, shared, wheel=True)
+    doit(acme, "publish")
+    doit(acme, "forget", "--all")
+    (acme / SDIST).unlink()
+    (acme / WHEEL).unlink()
+    proc = doit(acme, "publish", env=clean_env(SOURCE_DATE_EPOCH="1700000000"))
+    assert f"{SDIST} is already at {shared}/cleaning-0.3.1.tar.gz with the same bytes" in proc.stdout
+    assert f"{WHEEL} is already at {shared}/cleaning-0.3.1-py2.py3-none-any.whl with the same bytes" in proc.stdout

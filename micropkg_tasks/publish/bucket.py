@@ -1,9 +1,16 @@
 """Publishing to a folder: a local path, ``file://`` or any fsspec URL (``s3://``, ``gs://``,
-``memory://``...) with optional fs-args. A folder needs no index server: pulls by name list it."""
+``memory://``...) with optional fs-args. A folder needs no index server: pulls by name list it.
+
+Into a local folder a file is written as a hidden temporary beside its name, then hard-linked
+in. A publish killed meanwhile leaves that temporary behind; the next publish to the folder
+removes it, with the rule package outputs follow (``store.files.remove_stale_temps``): only our
+own names (``.<sdist or wheel>.<8 characters>.tmp``), untouched for a minute, and not locked by
+a live writer (each holds an flock on its temporary)."""
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -15,6 +22,8 @@ from ..rules import is_url
 from . import Registry
 
 _CHUNK = 1 << 20
+#: The temporaries ``_link_in`` makes (mkstemp: 8 random characters), and no other name.
+TEMP_NAME = re.compile(r"\..+\.(tar\.gz|whl)\.[a-z0-9_]{8}\.tmp")
 
 
 class Folder(Registry):
@@ -31,6 +40,10 @@ class Folder(Registry):
         except (ValueError, TypeError) as exc:
             raise PublishError(f"{label}: cannot open {one_line(dest.url)}: {exc}") from None
         self.local = type(self.fs).__name__ == "LocalFileSystem"
+        if self.local:
+            from ..store.files import remove_stale_temps
+
+            remove_stale_temps(Path(self.base), TEMP_NAME)
 
     def _path(self, filename: str) -> str:
         return f"{self.base.rstrip('/')}/{filename}"
@@ -87,14 +100,17 @@ class Folder(Registry):
 
 def _link_in(data: bytes, target: Path) -> None:
     """Write ``data`` beside ``target``, then hard-link it in: the file appears whole or not at
-    all, and a publisher that got there first (with other bytes) is never overwritten."""
+    all, and a publisher that got there first (with other bytes) is never overwritten. The
+    temporary is flock'd while it is written, so no sweep removes it under us."""
     import contextlib
+    import fcntl
     import tempfile
 
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
