@@ -39,10 +39,6 @@ class Written:
     ino: int
     sha256: str
 
-    @property
-    def stamp(self) -> Stamp:
-        return self.size, self.mtime_ns, self.ctime_ns, self.ino
-
 
 def _stamp(st: os.stat_result) -> Stamp:
     return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
@@ -115,24 +111,23 @@ def load(root: Path, rel: str) -> Written | None:
 
 def intact(root: str, rel: str, values: dict[str, Any]) -> bool:
     """Whether ``rel`` and its record are what the package task last wrote (``values``): a
-    regular file with the recorded stamp, or, when only its stamp moved, the recorded bytes."""
+    regular file with the recorded stamp, or, when only its stamp moved, the recorded bytes.
+    Two ``lstat`` calls on the no-op path, nothing read."""
     saved = values.get("output:" + rel)
     if not isinstance(saved, dict):
         return False
     try:
-        written = Written(**{k: v for k, v in saved.items() if k != "record"})
-        if list(_stamp(os.lstat(record_path(root, rel)))) != saved["record"]:
+        rec = os.lstat(record_path(root, rel))
+        if [rec.st_size, rec.st_mtime_ns, rec.st_ctime_ns, rec.st_ino] != saved["record"]:
             return False
         st = os.lstat(f"{root}/{rel}")
-    except (OSError, TypeError, KeyError, AttributeError):
-        return False
-    if not stat.S_ISREG(st.st_mode) or st.st_size != written.size:
-        return False
-    if _stamp(st) == written.stamp:
-        return True
-    try:
-        return read_regular(f"{root}/{rel}", written.size)[1] == written.sha256
-    except (OSError, ValueError):
+        size = saved["size"]
+        if not stat.S_ISREG(st.st_mode) or st.st_size != size:
+            return False
+        if st.st_mtime_ns == saved["mtime_ns"] and st.st_ctime_ns == saved["ctime_ns"] and st.st_ino == saved["ino"]:
+            return True
+        return bool(read_regular(f"{root}/{rel}", size)[1] == saved["sha256"])
+    except (OSError, ValueError, TypeError, KeyError):
         return False
 
 
