@@ -118,7 +118,7 @@ def test_publish_to_a_bucket_is_incremental_and_never_replaces_a_version(acme, s
     out = refused.stdout + refused.stderr
     assert refused.returncode == 1 and "Traceback" not in out
     line = next(line for line in out.splitlines() if "already published" in line)
-    assert line.startswith("publish 'pipelines.cleaning': cleaning-0.3.1.tar.gz (sha256 ")
+    assert line.startswith("ERROR: publish 'pipelines.cleaning': cleaning-0.3.1.tar.gz (sha256 ")
     assert "versions are immutable, so nothing was uploaded: raise __version__" in line
     assert objects(client, "team/") == uploaded  # nothing changed remotely
 
@@ -456,7 +456,7 @@ def test_publish_uploads_only_the_regular_file_packaging_wrote(acme, tmp_path):
         out = proc.stdout + proc.stderr
         assert proc.returncode == 1 and "Traceback" not in out, out
         line = next(line for line in out.splitlines() if message in line)
-        assert line.startswith(f"publish 'pipelines.cleaning': {SDIST} ") and "nothing was uploaded" in line
+        assert line.startswith(f"ERROR: publish 'pipelines.cleaning': {SDIST} ") and "nothing was uploaded" in line
         assert not shared.exists() or not list(shared.iterdir())  # nothing uploaded, no temporary left
         (acme / SDIST).unlink()
         (acme / SDIST).write_bytes(good)  # but not what was recorded: a new inode and mtime, the same bytes
