@@ -71,6 +71,57 @@ def test_second_run_does_nothing(packaged):
     assert (packaged / "dist" / "cleaning-0.3.1.tar.gz").stat().st_mtime_ns == before
 
 
+def _truncate(path):
+    path.write_bytes(b"")
+
+
+def _same_size_other_bytes_same_mtime(path):
+    st = path.stat()
+    data = path.read_bytes()
+    path.write_bytes(bytes(b ^ 0xFF for b in data[:64]) + data[64:])  # in place: same inode and size
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # and the mtime put back
+
+
+def _link_to_a_private_file(path):
+    private = path.parent.parent / "private.key"
+    private.write_bytes(b"-----BEGIN PRIVATE KEY-----\n")
+    path.unlink()
+    path.symlink_to(private)
+
+
+def _fifo(path):
+    path.unlink()
+    os.mkfifo(path)
+
+
+@pytest.mark.parametrize("output", ["dist/cleaning-0.3.1.tar.gz", "dist/cleaning-0.3.1-py2.py3-none-any.whl"])
+@pytest.mark.parametrize("damage", [_truncate, _same_size_other_bytes_same_mtime, _link_to_a_private_file, _fifo],
+                         ids=["truncated", "rewritten-same-size-and-mtime", "symlink", "fifo"])
+def test_a_replaced_output_is_rebuilt(acme, output, damage):
+    """doit only asks that a target exists; the package task checks it is the file it wrote
+    (its stamp, then its bytes when only the stamp moved) and rebuilds anything else."""
+    add_manifest(acme, "[tool.micropkg]\nwheel = true\n" + MANIFEST)
+    doit(acme, "package")
+    good = {name: (acme / name).read_bytes() for name in ["dist/cleaning-0.3.1.tar.gz", "dist/scoring-0.1.tar.gz",
+                                                          "dist/cleaning-0.3.1-py2.py3-none-any.whl"]}
+    damage(acme / output)
+    assert ran(doit(acme, "package", timeout=60)) == ["package:pipelines.cleaning"]
+    assert {name: (acme / name).read_bytes() for name in good} == good
+    assert not (acme / output).is_symlink()
+    if (acme / "private.key").exists():
+        assert (acme / "private.key").read_bytes() == b"-----BEGIN PRIVATE KEY-----\n"  # written through: never
+    assert ran(doit(acme, "package")) == []
+
+
+def test_an_output_whose_stamp_alone_moved_is_hashed_not_rebuilt(packaged):
+    sdist = packaged / "dist" / "cleaning-0.3.1.tar.gz"
+    os.utime(sdist, (1_000_000, 1_000_000))
+    copy = sdist.read_bytes()
+    sdist.unlink()
+    sdist.write_bytes(copy)  # another inode, the same bytes
+    assert ran(doit(packaged, "package")) == []
+
+
 @pytest.mark.parametrize("change", [
     lambda p: (p / "src/acme/pipelines/cleaning/nodes.py").write_text("# edited\n", "utf-8"),
     lambda p: (p / "src/acme/pipelines/cleaning/new_module.py").write_text("X = 1\n"),

@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import io
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -254,8 +255,9 @@ def test_wheel_round_trip(acme, consumer, tmp_path):
                    env=clean_env(), capture_output=True)
     assert (acme / WHEEL).read_bytes() == wheel
     doit(acme, "forget")
+    sdist = (acme / SDIST).read_bytes()
     doit(acme, "package", "--wheel", env=clean_env(SOURCE_DATE_EPOCH="1700000000"))
-    assert (acme / WHEEL).read_bytes() != wheel  # the epoch is the only input that moves it
+    assert (acme / WHEEL).read_bytes() == wheel and (acme / SDIST).read_bytes() == sdist  # nor the environment
 
     pulled = doit(consumer, "pull", f"--source={acme / WHEEL}", "--alias=tidy").stdout
     assert "came as a wheel: code and parameters only, a wheel has no tests" in pulled
@@ -418,3 +420,156 @@ def test_a_lock_url_with_control_characters_is_refused(consumer):
     with pytest.raises(LockError, match="url of 'tidy' has control characters"):
         parse_lock(text, load_project(consumer))
     assert parse_lock(text.replace("\\u001b[2J", ""), load_project(consumer))["tidy"].url == "http://h/x.tar.gz"
+
+
+# -- what is uploaded is what packaging wrote ----------------------------------------------------
+
+def _publish_to_folder(acme: Path, shared: Path, wheel: bool = False) -> None:
+    add_manifest(acme, f'[tool.micropkg]\nwheel = {str(wheel).lower()}\npublish = "{shared}"\n'
+                       '[tool.micropkg.package]\n"pipelines.cleaning" = {}\n"pipelines.scoring" = {}')
+
+
+def test_publish_uploads_only_the_regular_file_packaging_wrote(acme, tmp_path):
+    """A link, a FIFO, a truncated or rewritten sdist is never uploaded: one line, nothing sent."""
+    shared = tmp_path / "shared"
+    _publish_to_folder(acme, shared)
+    doit(acme, "package")
+    good = (acme / SDIST).read_bytes()
+    private = tmp_path / "private.key"
+    private.write_bytes(b"-----BEGIN PRIVATE KEY-----\n")
+
+    def link(path):
+        path.unlink()
+        path.symlink_to(private)
+
+    def rewrite(path):
+        path.write_bytes(bytes(b ^ 0xFF for b in good[:64]) + good[64:])
+
+    cases = [(link, "is a symbolic link, not the file doit package wrote"),
+             (lambda path: (path.unlink(), os.mkfifo(path)), "is not a regular file"),
+             (lambda path: path.write_bytes(b""), f"holds 0 bytes, not the {len(good)} doit package wrote"),
+             (rewrite, "is not what doit package wrote (sha256 ")]
+    for damage, message in cases:
+        damage(acme / SDIST)
+        # -s: publish:pipelines.cleaning alone, its package task not run first (it would repair dist/)
+        proc = doit(acme, "-s", "publish:pipelines.cleaning", check=False, timeout=30)
+        out = proc.stdout + proc.stderr
+        assert proc.returncode == 1 and "Traceback" not in out, out
+        line = next(line for line in out.splitlines() if message in line)
+        assert line.startswith(f"ERROR: publish 'pipelines.cleaning': {SDIST} ") and "nothing was uploaded" in line
+        assert not shared.exists() or not list(shared.iterdir())  # nothing uploaded, no temporary left
+        (acme / SDIST).unlink()
+        (acme / SDIST).write_bytes(good)  # but not what was recorded: a new inode and mtime, the same bytes
+
+    link(acme / SDIST)
+    out = doit(acme, "publish").stdout  # with its package task: the link is replaced by the sdist, then uploaded
+    assert ".  package:pipelines.cleaning" in out and f"published {SDIST} -> {shared}/cleaning-0.3.1.tar.gz" in out
+    assert (shared / "cleaning-0.3.1.tar.gz").read_bytes() == good
+    assert private.read_bytes() == b"-----BEGIN PRIVATE KEY-----\n" and not (acme / SDIST).is_symlink()
+
+
+def test_an_sdist_without_a_record_is_not_published(acme, tmp_path):
+    shared = tmp_path / "shared"
+    _publish_to_folder(acme, shared)
+    doit(acme, "package")
+    shutil.rmtree(acme / ".micropkg" / "outputs")
+    proc = doit(acme, "-s", "publish:pipelines.cleaning", check=False)
+    assert proc.returncode == 1 and f"{SDIST} has no record of what doit package wrote" in proc.stdout
+    assert not shared.exists()
+    out = doit(acme, "publish").stdout  # the package task sees its record gone and writes it again
+    assert ".  package:pipelines.cleaning" in out and f"published {SDIST}" in out
+
+
+def test_ad_hoc_packaging_works_with_publish_configured(acme, tmp_path):
+    shared = tmp_path / "shared"
+    add_manifest(acme, f'[tool.micropkg]\npublish = "{shared}"\n[tool.micropkg.package]\n"pipelines.cleaning" = {{}}')
+    doit(acme, "package", "--micropkg", "pipelines.scoring")
+    doit(acme, "package", "--micropkg", "pipelines.cleaning", "--alias", "tidy", "--destination", "out")
+    assert sorted(p.name for p in (acme / "dist").iterdir()) == ["scoring-0.1.tar.gz"]
+    assert (acme / "out/tidy-0.3.1.tar.gz").is_file()
+    out = doit(acme, "publish").stdout  # the manifest's package task still runs first
+    assert out.index(".  package:pipelines.cleaning") < out.index(".  publish:pipelines.cleaning")
+    assert (shared / "cleaning-0.3.1.tar.gz").read_bytes() == (acme / SDIST).read_bytes()
+    assert "-- package:pipelines.cleaning" in doit(acme, "publish:pipelines.cleaning").stdout
+
+
+def test_a_file_the_registry_lost_is_published_again(acme, s3, tmp_path):
+    endpoint, client = s3
+    s3_args(acme, endpoint)
+    shared = tmp_path / "shared"
+    _publish_to_folder(acme, shared, wheel=True)
+    doit(acme, "publish")
+    (shared / "cleaning-0.3.1-py2.py3-none-any.whl").unlink()
+    out = doit(acme, "publish").stdout
+    assert f"published {WHEEL} -> {shared}/cleaning-0.3.1-py2.py3-none-any.whl" in out
+    assert f"{SDIST} is already at {shared}/cleaning-0.3.1.tar.gz with the same bytes" in out
+    assert "-- publish:pipelines.scoring" in out  # the other one: one listing, nothing read or sent
+    assert (shared / "cleaning-0.3.1-py2.py3-none-any.whl").read_bytes() == (acme / WHEEL).read_bytes()
+
+    text = (acme / "pyproject.toml").read_text()
+    (acme / "pyproject.toml").write_text(text.replace(f'publish = "{shared}"',
+                                                      'publish = {url = "s3://micropkgs/lost/", fs-args = "s3.yml"}'))
+    doit(acme, "publish")
+    client.delete_object(Bucket="micropkgs", Key="lost/scoring-0.1.tar.gz")
+    out = doit(acme, "publish").stdout
+    assert "published dist/scoring-0.1.tar.gz -> s3://micropkgs/lost/scoring-0.1.tar.gz" in out
+    assert "-- publish:pipelines.cleaning" in out
+    assert objects(client, "lost/")["lost/scoring-0.1.tar.gz"] == (acme / "dist/scoring-0.1.tar.gz").read_bytes()
+
+
+def test_a_file_an_index_lost_is_published_again(acme, tmp_path):
+    env = clean_env(**TWINE)
+    with pypiserver(tmp_path / "index", password=True) as url:
+        add_manifest(acme, f'[tool.micropkg]\npublish = "{url}/"\n[tool.micropkg.package]\n"pipelines.cleaning" = {{}}')
+        doit(acme, "publish", env=env)
+        assert "-- publish:pipelines.cleaning" in doit(acme, "publish", env=env).stdout
+        (tmp_path / "index" / "cleaning-0.3.1.tar.gz").unlink()
+        out = doit(acme, "publish", env=env).stdout
+    assert f"published {SDIST} -> {url}/ (cleaning-0.3.1.tar.gz)" in out
+    assert (tmp_path / "index" / "cleaning-0.3.1.tar.gz").read_bytes() == (acme / SDIST).read_bytes()
+
+
+def test_a_killed_publish_leaves_no_temporary_in_the_folder_after_the_next_one(acme, tmp_path):
+    """What a publish killed while writing leaves (its hidden temporary, unlocked once the process
+    died) is removed by the next publish there; a live writer's, a fresh one and other names stay."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    _publish_to_folder(acme, shared)
+    an_hour_ago = time.time() - 3600
+    left = shared / ".cleaning-0.3.1.tar.gz.k1ll3d_x.tmp"  # tempfile.mkstemp's name, as a killed run left it
+    left.write_bytes(b"\0" * 4096)
+    live = shared / ".scoring-0.1.tar.gz.l1vewr1t.tmp"
+    live.write_bytes(b"being written")
+    fresh = shared / ".scoring-0.1.tar.gz.fr3shnow.tmp"
+    fresh.write_bytes(b"just started")
+    unrelated = [shared / ".notes.tmp", shared / ".index.html.abcd1234.tmp"]  # not ours: never touched
+    for path in unrelated:
+        path.write_text("mine")
+    for path in [left, live, *unrelated]:
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    hold = ("import fcntl, sys, time; f = open(sys.argv[1], 'rb'); "
+            "fcntl.flock(f, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)")
+    holder = subprocess.Popen([sys.executable, "-c", hold, str(live)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        doit(acme, "publish")
+        assert not left.exists()
+        assert live.read_bytes() == b"being written" and fresh.read_bytes() == b"just started"
+        assert all(path.read_text() == "mine" for path in unrelated)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert (shared / "cleaning-0.3.1.tar.gz").read_bytes() == (acme / SDIST).read_bytes()
+
+
+def test_an_unchanged_micro_package_republishes_under_another_source_date_epoch(acme, tmp_path):
+    """Bytes ignore SOURCE_DATE_EPOCH: a rebuild elsewhere (CI sets it) is the published version."""
+    shared = tmp_path / "shared"
+    _publish_to_folder(acme, shared, wheel=True)
+    doit(acme, "publish")
+    doit(acme, "forget", "--all")
+    (acme / SDIST).unlink()
+    (acme / WHEEL).unlink()
+    proc = doit(acme, "publish", env=clean_env(SOURCE_DATE_EPOCH="1700000000"))
+    assert f"{SDIST} is already at {shared}/cleaning-0.3.1.tar.gz with the same bytes" in proc.stdout
+    assert f"{WHEEL} is already at {shared}/cleaning-0.3.1-py2.py3-none-any.whl with the same bytes" in proc.stdout

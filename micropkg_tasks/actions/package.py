@@ -13,14 +13,17 @@ from ..core.sdist import plan_sdist
 from ..errors import PackageError, one_line
 from ..errors import where as entry
 from ..rules import DEFAULT_MAX_SIZE, format_size
+from ..store.outputs import Written
 from ..store.tarball import write_sdist
 
 Stamp = tuple[int, int, int, int]
 
 
-def package(project: Project, mp: MicroPackage, max_size: int = DEFAULT_MAX_SIZE) -> tuple[MicroPackage, list[str]]:
+def package(project: Project, mp: MicroPackage,
+            max_size: int = DEFAULT_MAX_SIZE) -> tuple[MicroPackage, list[str], Written]:
     """Check what ``mp`` imports, write its sdist; return it with the micro-packages it imports
-    (``requires``) and the lines to tell the user. Every file is read once, after it is stamped."""
+    (``requires``), the lines to tell the user and the sdist's record (``store.outputs``). Every
+    file is read once, after it is stamped."""
     where = entry("package", mp.spec.module_path)
     inputs = mp.file_dep
     root = str(project.root)
@@ -42,7 +45,7 @@ def package(project: Project, mp: MicroPackage, max_size: int = DEFAULT_MAX_SIZE
     check_markers(mp, read, where)
     mp, warnings = check_imports(project, mp, read)  # self-contained? its dependencies
     try:
-        write_sdist(plan_sdist(project, mp, read), project.root / mp.target, max_size, unchanged)
+        written = write_sdist(plan_sdist(project, mp, read), project.root / mp.target, max_size, unchanged)
     except OSError as exc:
         folder = mp.target.rsplit("/", 1)[0]
         raise PackageError(f"{where}: cannot write {one_line(mp.target)} ({exc.strerror}); "
@@ -50,7 +53,8 @@ def package(project: Project, mp: MicroPackage, max_size: int = DEFAULT_MAX_SIZE
     shown = f" as {mp.spec.alias!r}" if mp.spec.alias else ""
     recorded = [f"it imports micro-package {d.module_path}: recorded as the dependency {d.requirement} "
                 f"([tool.micropkg] dependencies of its pyproject.toml; a pull brings it along)" for d in mp.requires]
-    return mp, [*warnings, *recorded, f"packaged '{project.package_name}.{mp.spec.module_path}'{shown} -> {mp.target}"]
+    return mp, [*warnings, *recorded, f"packaged '{project.package_name}.{mp.spec.module_path}'{shown} -> {mp.target}"], \
+        written
 
 
 def check_markers(mp: MicroPackage, read: Read, where: str) -> None:

@@ -4,9 +4,9 @@ checked sdist): the sdist's static pyproject.toml names flit_core, which builds 
 
 When the backend is importable here, its hooks run in this process (no virtual environment, no
 interpreter start: a few milliseconds a wheel); otherwise ``build`` makes an isolated environment
-and installs the backend into it, as ``python -m build`` does. Either way the wheel's zip times
-come from ``SOURCE_DATE_EPOCH`` (the sdist's own epoch when unset) and flit normalises modes, so
-the same sdist gives the same wheel bytes."""
+and installs the backend into it, as ``python -m build`` does. Either way the backend is given
+``SOURCE_DATE_EPOCH`` = the sdist's fixed epoch (whatever the environment says: a published
+version is immutable) and flit normalises modes, so the same sdist gives the same wheel bytes."""
 from __future__ import annotations
 
 import contextlib
@@ -17,9 +17,12 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from ..errors import PackageError, one_line
+
+if TYPE_CHECKING:
+    from ..store.outputs import Written
 
 WHEEL_TAG = "py2.py3-none-any"  # flit_core tags it so: the static pyproject sets no requires-python
 _IN_PROCESS = threading.Lock()
@@ -33,12 +36,13 @@ def wheel_target(sdist_target: str) -> str:
     return f"{stem}-{WHEEL_TAG}.whl"
 
 
-def build_wheel(sdist: Path, target: Path, label: str) -> str:
-    """Build ``target`` from the sdist file ``sdist``; atomically in place; return how it was built."""
-    from ..store.files import atomic_write_via
-    from ..store.tarball import extract, source_date_epoch
+def build_wheel(sdist: Path, target: Path, label: str) -> tuple[str, Written]:
+    """Build ``target`` from the sdist file ``sdist``; atomically in place; return how it was
+    built and its record."""
+    from ..store.outputs import write_output
+    from ..store.tarball import EPOCH, extract
 
-    epoch = str(source_date_epoch())
+    epoch = str(EPOCH)
     with tempfile.TemporaryDirectory(prefix="micropkg-wheel-") as tmp:
         (Path(tmp) / "src").mkdir()
         tree = extract(sdist, Path(tmp) / "src", label)
@@ -51,8 +55,8 @@ def build_wheel(sdist: Path, target: Path, label: str) -> str:
             with built.open("rb") as src:
                 shutil.copyfileobj(src, fh)
 
-        atomic_write_via(target, write)
-    return how
+        written = write_output(target, write)
+    return how, written
 
 
 def _build(srcdir: Path, out: Path, epoch: str, label: str) -> tuple[Path, str]:

@@ -1,10 +1,17 @@
 """Publishing to a folder: a local path, ``file://`` or any fsspec URL (``s3://``, ``gs://``,
-``memory://``...) with optional fs-args. A folder needs no index server: pulls by name list it."""
+``memory://``...) with optional fs-args. A folder needs no index server: pulls by name list it.
+
+Into a local folder a file is written as a hidden temporary beside its name, then hard-linked
+in. A publish killed meanwhile leaves that temporary behind; the next publish to the folder
+removes it, with the rule package outputs follow (``store.files.remove_stale_temps``): only our
+own names (``.<sdist or wheel>.<8 characters>.tmp``), untouched for a minute, and not locked by
+a live writer (each holds an flock on its temporary)."""
 from __future__ import annotations
 
 import hashlib
 import os
-from pathlib import Path
+import re
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..config.fs_args import load_fs_args
@@ -15,6 +22,8 @@ from ..rules import is_url
 from . import Registry
 
 _CHUNK = 1 << 20
+#: The temporaries ``_link_in`` makes (mkstemp: 8 random characters), and no other name.
+TEMP_NAME = re.compile(r"\..+\.(tar\.gz|whl)\.[a-z0-9_]{8}\.tmp")
 
 
 class Folder(Registry):
@@ -31,6 +40,10 @@ class Folder(Registry):
         except (ValueError, TypeError) as exc:
             raise PublishError(f"{label}: cannot open {one_line(dest.url)}: {exc}") from None
         self.local = type(self.fs).__name__ == "LocalFileSystem"
+        if self.local:
+            from ..store.files import remove_stale_temps
+
+            remove_stale_temps(Path(self.base), TEMP_NAME)
 
     def _path(self, filename: str) -> str:
         return f"{self.base.rstrip('/')}/{filename}"
@@ -61,41 +74,56 @@ class Folder(Registry):
         except Exception as exc:  # network, auth and protocol errors of any fsspec backend
             raise PublishError(f"{self.label}: cannot read {one_line(self.where(filename))}: {_first(exc)}") from None
 
-    def upload(self, paths: list[Path]) -> None:
-        for path in paths:
-            target = self._path(path.name)
+    def holds(self, expected: dict[str, tuple[int, str]]) -> bool:
+        self.fs.invalidate_cache(self.base)
+        listed = {PurePosixPath(entry["name"]).name: entry for entry in self.fs.ls(self.base, detail=True)}
+        for name, (size, _) in expected.items():
+            entry = listed.get(name)
+            if entry is None or entry.get("type") != "file" or entry.get("size") != size:
+                return False
+        return True
+
+    def upload(self, files: dict[str, bytes]) -> None:
+        for name, data in files.items():
+            target = self._path(name)
             try:
                 if self.local:
-                    _link_in(path, Path(target))
+                    _link_in(data, Path(target))
                 else:  # one PUT: an object store shows the whole object or none
-                    self.fs.pipe_file(target, path.read_bytes())
+                    self.fs.pipe_file(target, data)
             except PublishError as exc:
                 raise PublishError(f"{self.label}: {exc}") from None
             except Exception as exc:
-                raise PublishError(f"{self.label}: cannot upload {path.name} to {one_line(self.where(path.name))}: "
+                raise PublishError(f"{self.label}: cannot upload {name} to {one_line(self.where(name))}: "
                                    f"{_first(exc)}") from None
 
 
-def _link_in(path: Path, target: Path) -> None:
-    """Write a copy beside ``target``, then hard-link it in: the file appears whole or not at all,
-    and a publisher that got there first (with other bytes) is never overwritten."""
+def _link_in(data: bytes, target: Path) -> None:
+    """Write ``data`` beside ``target``, then hard-link it in: the file appears whole or not at
+    all, and a publisher that got there first (with other bytes) is never overwritten. The
+    temporary is flock'd while it is written, so no sweep removes it under us."""
+    import contextlib
+    import fcntl
     import tempfile
 
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(path.read_bytes())
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        try:
-            os.link(tmp, target)
-        except FileExistsError:
-            if target.read_bytes() != path.read_bytes():
-                raise PublishError(f"{target.name} was published meanwhile with other bytes; nothing was replaced") from None
+            os.chmod(tmp, 0o644)
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                if target.read_bytes() != data:
+                    raise PublishError(f"{target.name} was published meanwhile with other bytes; "
+                                       "nothing was replaced") from None
     finally:
-        os.unlink(tmp)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
 
 
 def _first(exc: BaseException) -> str:

@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..config.manifest import Limits, Publish
 from ..config.project import Project
@@ -59,17 +60,11 @@ class Index(Registry):
 
     def lookup(self, filename: str) -> str | None:
         from ..sources.download import Deadline
-        from ..sources.index import file_sha256, index_files
-        from ..sources.listing import archive_name
+        from ..sources.index import file_sha256
 
-        name = archive_name(filename) or _wheel_name(filename)
-        if name is None:
-            raise PublishError(f"{self.label}: {one_line(filename)} is neither an sdist nor a wheel name")
         deadline = Deadline(self.limits.timeout, self.limits.max_size)
         try:
-            if name[0] not in self._files:
-                self._files[name[0]] = index_files(name[0], self.simple, deadline, missing_ok=True)
-            entry = next((f for f in self._files[name[0]] if f.filename == filename), None)
+            entry = self._listed(filename, deadline)
             if entry is None:
                 return None
             return entry.sha256 or file_sha256(entry.url, deadline)
@@ -78,7 +73,42 @@ class Index(Registry):
         finally:
             deadline.close()
 
-    def upload(self, paths: list[Path]) -> None:
+    def holds(self, expected: dict[str, tuple[int, str]]) -> bool:
+        from ..sources.download import Deadline
+
+        deadline = Deadline(self.limits.timeout, self.limits.max_size)
+        try:
+            for filename, (_, sha) in expected.items():
+                entry = self._listed(filename, deadline)
+                if entry is None or entry.sha256 not in (None, sha):
+                    return False
+            return True
+        finally:
+            deadline.close()
+
+    def _listed(self, filename: str, deadline: Any) -> IndexFile | None:
+        """The entry of ``filename`` on its project's page (one page per project and run)."""
+        from ..sources.index import index_files
+        from ..sources.listing import archive_name
+
+        name = archive_name(filename) or _wheel_name(filename)
+        if name is None:
+            raise PublishError(f"{self.label}: {one_line(filename)} is neither an sdist nor a wheel name")
+        if name[0] not in self._files:
+            self._files[name[0]] = index_files(name[0], self.simple, deadline, missing_ok=True)
+        return next((f for f in self._files[name[0]] if f.filename == filename), None)
+
+    def upload(self, files: dict[str, bytes]) -> None:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="micropkg-publish-") as tmp:
+            paths = []
+            for name, data in files.items():  # twine reads these copies, never dist/ again
+                paths.append(Path(tmp) / name)
+                paths[-1].write_bytes(data)
+            self._twine(paths)
+
+    def _twine(self, paths: list[Path]) -> None:
         target = ["-r", self.dest.repository] if self.dest.repository else ["--repository-url", self.upload_url]
         command = [sys.executable, "-m", "twine", "upload", "--non-interactive", "--disable-progress-bar",
                    *target, *map(str, paths)]

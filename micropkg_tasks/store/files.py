@@ -46,24 +46,31 @@ def remove_stale_temps(folder: Path, pattern: re.Pattern[str] = TEMP_NAME, age: 
             os.close(fd)
 
 
-def atomic_write_via(target: Path, write: Callable[[IO[bytes]], object], mode: int = 0o644) -> None:
-    """Call ``write(fh)`` on a hidden temporary file beside ``target``, fsync, then rename it
-    into place: readers and a crash never see a half-written ``target``. The temporary files
-    a killed run left beside it are removed first, once per folder and process (see
-    ``remove_stale_temps``; listing a folder of a thousand sdists for each of them was a tenth
-    of a cold build)."""
+def sweep_once(folder: Path) -> None:
+    """``remove_stale_temps(folder)``, once per folder and process (listing a folder of a
+    thousand sdists for each of them was a tenth of a cold build)."""
+    key = os.fspath(folder)  # another spelling of it only costs one more sweep
+    if key not in _swept:
+        remove_stale_temps(folder)
+        _swept.add(key)
+
+
+def atomic_write_via(target: Path, write: Callable[[IO[bytes]], object], mode: int = 0o644,
+                     sync: bool = True) -> None:
+    """Call ``write(fh)`` on a hidden temporary file beside ``target``, fsync it, then rename it
+    into place: readers and a crash never see a half-written ``target`` (with ``sync=False``
+    readers still never do, a crash may). The temporary files a killed run left beside it are
+    removed first (``sweep_once``)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # ours until the fd closes: no cleaner removes a live write
-        folder = os.fspath(target.parent)  # another spelling of it only costs one more sweep
-        if folder not in _swept:
-            remove_stale_temps(target.parent)
-            _swept.add(folder)
+        sweep_once(target.parent)
         with os.fdopen(fd, "wb") as fh:
             write(fh)
             fh.flush()
-            os.fsync(fh.fileno())
+            if sync:
+                os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:

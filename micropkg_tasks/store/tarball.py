@@ -1,8 +1,10 @@
 """Tarballs on disk, both ways.
 
-Writing: the same members give the same bytes whatever the files' times, modes, owners, umask
-or the checkout path (members sorted, fixed mtime/mode/owner, gzip header without name or
-time), and the tarball appears under its final name only when complete.
+Writing: the same members give the same bytes whatever the files' times, modes, owners, umask,
+the checkout path or the environment (members sorted, fixed mtime/mode/owner, gzip header
+without name or time; ``SOURCE_DATE_EPOCH`` is ignored: a published version is immutable, so
+bytes that moved with it would make an unchanged micro-package unpublishable), and the tarball
+appears under its final name only when complete.
 
 Reading: every member is checked before anything is written, and files are written by us
 (contents only, fixed modes) into a temporary folder. Links, devices, escapes, duplicates and
@@ -13,7 +15,6 @@ import contextlib
 import errno
 import gzip
 import io
-import os
 import re
 import tarfile
 import zlib
@@ -24,7 +25,7 @@ from typing import IO, TYPE_CHECKING
 from ..core.metadata import parse_pkg_info
 from ..errors import ArchiveError, PackageError
 from ..rules import DEFAULT_MAX_SIZE, format_size, name_problem, path_problem
-from .files import atomic_write_via
+from .outputs import Written, write_output
 
 if TYPE_CHECKING:
     import zipfile
@@ -36,22 +37,17 @@ MAX_MEMBERS = 10_000
 IGNORED_TOP = re.compile(r".*\.egg-info$")
 TYPE_NAMES = {tarfile.SYMTYPE: "a symlink", tarfile.LNKTYPE: "a hardlink", tarfile.CHRTYPE: "a character device",
               tarfile.BLKTYPE: "a block device", tarfile.FIFOTYPE: "a FIFO", tarfile.CONTTYPE: "a contiguous file"}
-DEFAULT_EPOCH = 946684800  # 2000-01-01: after 1980, so wheels built from the sdist can zip it
+#: The one time of every member of our sdists and wheels, whatever ``SOURCE_DATE_EPOCH`` says:
+#: 2000-01-01, after 1980, so wheels built from the sdist can zip it.
+EPOCH = 946684800
 
 
 # -- writing ---------------------------------------------------------------------------------
 
-def source_date_epoch() -> int:
-    try:
-        return max(int(os.environ["SOURCE_DATE_EPOCH"]), 315619200)  # 1980-01-02
-    except (KeyError, ValueError):
-        return DEFAULT_EPOCH
-
-
 def write_tar_gz(members: list[Member], fileobj: IO[bytes], limit: int | None = None) -> None:
     """Write ``members`` as a reproducible gzip'd PAX tar to a binary file object; more than
     ``limit`` bytes of contents is a PackageError (what pull would refuse is never written)."""
-    mtime = source_date_epoch()
+    mtime = EPOCH
     total = 0
     with gzip.GzipFile(filename="", mode="wb", fileobj=fileobj, mtime=0, compresslevel=9) as gz:
         with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
@@ -69,9 +65,10 @@ def write_tar_gz(members: list[Member], fileobj: IO[bytes], limit: int | None = 
 
 
 def write_sdist(members: list[Member], target: Path, limit: int | None = None,
-                before_replace: Callable[[], None] | None = None) -> None:
-    """Write the sdist atomically. ``before_replace`` runs once the tarball is complete but not
-    yet in place: raising there leaves nothing behind (nor any folder this call made)."""
+                before_replace: Callable[[], None] | None = None) -> Written:
+    """Write the sdist atomically; return its record (``store.outputs``). ``before_replace``
+    runs once the tarball is complete but not yet in place: raising there leaves nothing behind
+    (nor any folder this call made)."""
     def write(fh: IO[bytes]) -> None:
         write_tar_gz(members, fh, limit)
         if limit is not None and fh.tell() > limit:
@@ -81,7 +78,7 @@ def write_sdist(members: list[Member], target: Path, limit: int | None = None,
 
     made = [p for p in [target.parent, *target.parent.parents] if not p.exists()]
     try:
-        atomic_write_via(target, write)
+        return write_output(target, write)
     except BaseException:
         for folder in made:  # deepest first
             with contextlib.suppress(OSError):

@@ -32,10 +32,24 @@ PACKAGE_PARAMS = [
 def package_action(project: Project, mp: MicroPackage, max_size: int) -> dict[str, Any]:
     from ..actions.package import package
 
-    mp, lines = package(project, mp, max_size)
+    mp, lines, written = package(project, mp, max_size)
     for line in lines:
         say(line)
-    return {"requires": [[d.module_path, d.name, d.version] for d in mp.requires]}
+    return {"requires": [[d.module_path, d.name, d.version] for d in mp.requires],
+            **record(project, mp.target, written, mp.spec.module_path)}
+
+
+def record(project: Project, target: str, written: Any, module_path: str) -> dict[str, Any]:
+    """Keep what was written (``store.outputs``): the values the task saves, and the record
+    publish reads."""
+    from ..errors import PackageError, one_line, where
+    from ..store.outputs import save
+
+    try:
+        return save(project.root, target, written)
+    except OSError as exc:
+        raise PackageError(f"{where('package', module_path)}: cannot record {one_line(target)} in "
+                           f"{project.state_dir.name}/ ({exc.strerror})") from None
 
 
 def requires_unchanged(task: Any, values: dict[str, Any], project: Project, versions: dict[str, list[str]]) -> bool:
@@ -60,12 +74,13 @@ def requires_unchanged(task: Any, values: dict[str, Any], project: Project, vers
 
 
 @action
-def wheel_action(project: Project, mp: MicroPackage, target: str) -> list[str]:
+def wheel_action(project: Project, mp: MicroPackage, target: str) -> dict[str, Any]:
     from ..actions.wheel import build_wheel
     from ..errors import where
 
-    how = build_wheel(project.root / mp.target, project.root / target, where("package", mp.spec.module_path))
-    return [f"built {target} ({how})"]
+    how, written = build_wheel(project.root / mp.target, project.root / target, where("package", mp.spec.module_path))
+    say(f"built {target} ({how})")
+    return record(project, target, written, mp.spec.module_path)
 
 
 def collected(project: Project, spec: manifest.PackageSpec) -> MicroPackage:
@@ -98,7 +113,7 @@ def package_tasks(project: Project, specs: list[manifest.PackageSpec], wheel: bo
             "actions": [(package_action, [project, mp, max_size])] + [(wheel_action, [project, mp, w]) for w in wheels],
             "file_dep": mp.file_dep,
             "targets": [mp.target, *wheels],
-            "uptodate": [PackageUptodate(spec, project, FORMAT_VERSION, versions)],
+            "uptodate": [PackageUptodate(spec, project, FORMAT_VERSION, versions, [mp.target, *wheels])],
             "clean": True,
             "verbosity": 2,
         }
@@ -106,20 +121,27 @@ def package_tasks(project: Project, specs: list[manifest.PackageSpec], wheel: bo
 
 class PackageUptodate(config_changed):  # type: ignore[misc]  # doit's class carries no types
     """A package task is up to date while its entry, the project package and the sdist format are
-    what they were (doit's config_changed) and the micro-packages it imported keep their name and
-    version (``requires_unchanged``). One callable, its signature given: doit inspects every
+    what they were (doit's config_changed), the micro-packages it imported keep their name and
+    version (``requires_unchanged``), and its outputs are the files it wrote (doit only asks
+    that a target exists): one ``lstat`` each and of its record, hashed only when the stamp
+    moved (``store.outputs.intact``). One callable, its signature given: doit inspects every
     uptodate callable of every task on every command, which cost more than the checks."""
 
     __signature__ = inspect.Signature([inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD)
                                        for name in ("task", "values")])
 
     def __init__(self, spec: manifest.PackageSpec, project: Project, format_version: str,
-                 versions: dict[str, list[str]]) -> None:
+                 versions: dict[str, list[str]], outputs: list[str]) -> None:
         super().__init__({"spec": spec.as_dict(), "package": project.package_name, "format": format_version})
-        self.project, self.versions = project, versions
+        self.project, self.versions, self.outputs = project, versions, outputs
 
     def __call__(self, task: Any, values: dict[str, Any]) -> bool:
-        return bool(super().__call__(task, values)) and requires_unchanged(task, values, self.project, self.versions)
+        from ..store.outputs import intact
+
+        root = str(self.project.root)
+        return (bool(super().__call__(task, values))
+                and requires_unchanged(task, values, self.project, self.versions)
+                and all(intact(root, out, values) for out in self.outputs))
 
 
 @task_params(PACKAGE_PARAMS)

@@ -1,12 +1,20 @@
 """``doit publish``: one ``publish:<module path>`` per package entry, after its ``package:`` task,
 uploading its sdist (and wheel, with ``[tool.micropkg] wheel``) to ``[tool.micropkg] publish``
-or ``--to``. Creating the tasks reads pyproject.toml and walks folders only: no network."""
+or ``--to``. Creating the tasks reads pyproject.toml and walks folders only: no network.
+
+A publish task depends on its package task through doit's implicit dependency (its file_dep is
+that task's target), not a named task_dep: ``doit package --micropkg x`` makes only the ad hoc
+package task, and a named dependency on a manifest task that does not exist in that run stopped
+every command. It is up to date only while its files are unchanged and one listing of the
+registry still shows them (a registry that lost a file is published to again)."""
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from typing import Any
 
 from doit import task_params
+from doit.tools import config_changed
 
 from ..config import manifest
 from ..config.project import Project
@@ -28,10 +36,26 @@ def publish_action(project: Project, files: list[str], dest: manifest.Publish, l
     return publish(project, files, dest, label, limits)
 
 
+class PublishUptodate(config_changed):  # type: ignore[misc]  # doit's class carries no types
+    """Up to date while the destination is the same (doit's config_changed) and the registry,
+    asked with one listing, holds every file as packaging recorded it (``publish.held``)."""
+
+    __signature__ = inspect.Signature([inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+                                       for name in ("task", "values")])
+
+    def __init__(self, project: Project, files: list[str], dest: manifest.Publish, label: str,
+                 limits: manifest.Limits) -> None:
+        super().__init__({"to": [dest.url, dest.repository, dest.simple, dest.fs_args]})
+        self.args = project, files, dest, label, limits
+
+    def __call__(self, task: Any, values: dict[str, Any]) -> bool:
+        from ..publish import held
+
+        return bool(super().__call__(task, values)) and held(*self.args)
+
+
 def publish_tasks(project: Project, specs: list[manifest.PackageSpec], dest: manifest.Publish,
                   wheel: bool) -> Iterator[dict[str, Any]]:
-    from doit.tools import config_changed
-
     from ..errors import where
 
     limits = project.manifest.limits
@@ -42,13 +66,13 @@ def publish_tasks(project: Project, specs: list[manifest.PackageSpec], dest: man
             from ..actions.wheel import wheel_target
 
             files.append(wheel_target(mp.target))
+        label = where("publish", spec.module_path)
         yield {
             "name": spec.module_path,
             "doc": f"upload {' + '.join(files)} -> {dest.shown}",
-            "actions": [(publish_action, [project, files, dest, where("publish", spec.module_path), limits])],
-            "file_dep": files,
-            "task_dep": [f"package:{spec.module_path}"],
-            "uptodate": [config_changed({"to": [dest.url, dest.repository, dest.simple, dest.fs_args]})],
+            "actions": [(publish_action, [project, files, dest, label, limits])],
+            "file_dep": files,  # targets of package:<module path>: doit runs it first when it exists
+            "uptodate": [PublishUptodate(project, files, dest, label, limits)],
             "verbosity": 2,
         }
 
