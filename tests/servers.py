@@ -58,11 +58,20 @@ def _normalise(name: str) -> str:
 class _IndexHandler(SimpleHTTPRequestHandler):
     files_dir: Path
     yanked: set
+    auth: str | None = None
+    seen: list
 
     def log_message(self, *args) -> None:
         pass
 
     def do_GET(self) -> None:
+        self.seen.append((self.requestline, dict(self.headers)))
+        if self.auth is not None and self.headers.get("Authorization") != self.auth:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="index"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         match = re.fullmatch(r"/simple/([^/]+)/", self.path)
         if not match:
             return super().do_GET()
@@ -91,9 +100,16 @@ class _IndexHandler(SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def index_server(root: Path, yanked: set | None = None):
-    """A PyPI-like index over ``root/files``: yields the ``.../simple`` URL."""
-    handler = type("I", (_IndexHandler,), {"files_dir": root / "files", "yanked": yanked or set()})
+def index_server(root: Path, yanked: set | None = None, auth: tuple[str, str] | None = None,
+                 seen: list | None = None):
+    """A PyPI-like index over ``root/files``: yields the ``.../simple`` URL. With ``auth`` (user,
+    password), every page and file needs that Basic Authorization header (else 401); ``seen``
+    collects (request line, headers) of every request."""
+    import base64
+
+    header = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode() if auth else None
+    handler = type("I", (_IndexHandler,), {"files_dir": root / "files", "yanked": yanked or set(), "auth": header,
+                                           "seen": seen if seen is not None else []})
     with serving(ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))) as url:
         yield f"{url}/simple"
 

@@ -10,6 +10,7 @@ from doit import task_params
 
 from ..config import manifest
 from ..config.project import Project
+from ..credentials import redact
 from .edge import action, loading, message_task, option
 from .edge import project as current_project
 from .package import collected
@@ -44,7 +45,7 @@ def publish_tasks(project: Project, specs: list[manifest.PackageSpec], dest: man
             files.append(wheel_target(mp.target))
         yield {
             "name": spec.module_path,
-            "doc": f"upload {' + '.join(files)} -> {dest.shown}",
+            "doc": redact(f"upload {' + '.join(files)} -> {dest.shown}"),
             "actions": [(publish_action, [project, files, dest, where("publish", spec.module_path), limits])],
             "file_dep": files,
             "task_dep": [f"package:{spec.module_path}"],
