@@ -60,8 +60,9 @@ def strip_userinfo(url: str) -> str:
 
 def lock_safe(url: str) -> str:
     """What a lock (a committed file) may record of ``url``: no user-info, and ``***`` for the
-    value of any secret-looking query parameter (a signed file URL is fetched anew from its index)."""
-    if not url:
+    value of any secret-looking query parameter (a signed file URL is fetched anew from its index).
+    Anything but a URL (a path, a requirement) is kept as it is."""
+    if "://" not in url:
         return url
     return redact(strip_userinfo(url))
 

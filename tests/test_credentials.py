@@ -176,6 +176,8 @@ def test_a_named_index_with_a_token_never_reaches_the_lock_and_the_lock_fetches_
         again = doit(consumer, "pull").stdout  # the lock's URL, with the index's token, restores the file
         status = doit(consumer, "status")
     assert TOKEN not in listed + again + shown(status)
+    state = b"".join(p.read_bytes() for p in (consumer / ".micropkg").rglob("*") if p.is_file())
+    assert TOKEN.encode() not in state  # doit's database keeps only a digest of a task's configuration
     assert [line for line, _ in seen] == ["GET /files/tidy-0.2.tar.gz HTTP/1.1"]
     assert seen[0][1]["Authorization"] == basic("__token__", TOKEN)
     assert (consumer / "src/consumer/tidy/__init__.py").is_file()
@@ -282,14 +284,15 @@ def test_publish_sends_a_publish_urls_user_info_to_twine_as_its_credentials(acme
     assert (tmp_path / "index" / "cleaning-0.3.1.tar.gz").read_bytes() == (acme / SDIST).read_bytes()
 
 
-@pytest.mark.parametrize("in_url", [False, True], ids=["password", "password-in-repository-url"])
-def test_a_pypirc_publish_failure_never_shows_the_password(acme, tmp_path, in_url):
+def test_a_pypirc_publish_failure_never_shows_the_password(acme, tmp_path):
+    """A refused .pypirc password, also written in the repository URL: twine prints that URL,
+    and so did our message."""
     from test_publish import TWINE, pypiserver
 
     home = tmp_path / "home"
     home.mkdir()
     with pypiserver(tmp_path / "index", password=True) as url:
-        repository = url.replace("http://", f"http://team:{PASSWORD}@") if in_url else url
+        repository = url.replace("http://", f"http://team:{PASSWORD}@")
         (home / ".pypirc").write_text(f"[distutils]\nindex-servers = private\n\n[private]\nrepository = {repository}/\n"
                                       f"username = {TWINE['TWINE_USERNAME']}\npassword = {PASSWORD}\n")
         add_manifest(acme, '[tool.micropkg]\npublish = {repository = "private"}\n'
@@ -313,3 +316,18 @@ def test_twine_output_is_redacted_with_every_password_in_use(tmp_path, monkeypat
     said = f"ERROR Invalid credentials u:{PASSWORD} env-Secret-99 url/pass url%2Fpass"
     assert redact(said, secrets) == "ERROR Invalid credentials u:*** *** *** ***"
 
+
+
+def test_an_ad_hoc_url_with_user_info_is_recorded_without_it_and_pulls_again_as_a_no_op(consumer, tmp_path):
+    """The lock is committed: a source typed with credentials on the command line is recorded
+    without them, and the next pull of the same source still finds its install."""
+    served = tmp_path / "served"
+    served.mkdir()
+    make_tar(served / "tidy-1.0.tar.gz", sdist_entries("tidy", "1.0"))
+    with http_server(served, {"Authorization": basic("reader", PASSWORD)}) as (url, _):
+        source = f"--source={url.replace('http://', f'http://reader:{PASSWORD}@')}/tidy-1.0.tar.gz"
+        doit(consumer, "pull", source)
+        again = doit(consumer, "pull", source).stdout
+    lock = (consumer / "micropkg.lock").read_text()
+    assert PASSWORD not in lock and f'source = "{url}/tidy-1.0.tar.gz"' in lock
+    assert "-- pull:http://***@127.0.0.1:" in again  # up to date: the lock's entry is this source's install

@@ -28,7 +28,9 @@ def source_spec(project: Project, entry: LockEntry, fs_args: str | None = None, 
     install's layout is wanted) it does not matter."""
     source = f"{entry.name}=={entry.version}" if source_kind(entry.source) == "index" else entry.source
     specs = project.manifest.pulls
-    manifest = project.manifest.pull_entry(entry.source)
+    manifest = next((s for s in specs if lock_safe(s.source) == entry.source), None)  # the lock's: no credentials
+    if manifest is not None and source_kind(source) != "index":
+        source = manifest.source  # as the manifest spells it, credentials included
     index = manifest.index if manifest else project.manifest.index_for(entry.source)
     if fs_args is None:
         fs_args = manifest.fs_args if manifest else None

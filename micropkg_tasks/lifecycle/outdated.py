@@ -68,7 +68,7 @@ def listing(project: Project, entry: LockEntry, limits: Limits = DEFAULT_LIMITS)
     options = load_fs_args(project.root, spec.fs_args, label) if spec.kind == "url" else None
     from ..sources.download import Deadline
 
-    return folder_files(folder_of(entry.source), project.root, options, label, Deadline(limits.timeout, limits.max_size))
+    return folder_files(folder_of(spec.source), project.root, options, label, Deadline(limits.timeout, limits.max_size))
 
 
 def outdated(project: Project, entries: dict[str, LockEntry], limits: Limits = DEFAULT_LIMITS) -> list[Newest]:

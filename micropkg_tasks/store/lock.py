@@ -52,8 +52,8 @@ class LockEntry:
     deleted: tuple[str, ...] = ()  # files you deleted that upgrades keep deleted; omitted when none
 
     def __post_init__(self) -> None:  # a lock is committed: it never records credentials
-        object.__setattr__(self, "url", lock_safe(self.url))
-        object.__setattr__(self, "index", lock_safe(self.index))
+        for key in ("source", "url", "index"):
+            object.__setattr__(self, key, lock_safe(getattr(self, key)))
 
 
 def install_roots(project: Project, module: str, env: str) -> tuple[str, str, str]:
