@@ -331,3 +331,25 @@ def test_an_ad_hoc_url_with_user_info_is_recorded_without_it_and_pulls_again_as_
     lock = (consumer / "micropkg.lock").read_text()
     assert PASSWORD not in lock and f'source = "{url}/tidy-1.0.tar.gz"' in lock
     assert "-- pull:http://***@127.0.0.1:" in again  # up to date: the lock's entry is this source's install
+
+
+def test_the_kedro_plugins_pull_never_shows_the_token(consumer, index_root, tmp_path):
+    """``kedro micropkg pull`` (micropkg_tasks/kedro_cli.py, its click command run here in a
+    process of its own, without Kedro) runs the same tasks: a refused token is not shown."""
+    import subprocess
+    import sys
+
+    plugin = ("import sys, types; from micropkg_tasks.kedro_cli import micropkg; "
+              "micropkg(sys.argv[2:], obj=types.SimpleNamespace(project_path=sys.argv[1]))")
+
+    def kedro_micropkg(*args: str, index: str):
+        return subprocess.run([sys.executable, "-c", plugin, str(consumer), *args], capture_output=True, text=True,
+                              env=clean_env(PIP_INDEX_URL=index, NETRC=str(tmp_path / "none")), timeout=120,
+                              stdin=subprocess.DEVNULL)
+
+    with index_server(index_root, auth=("__token__", TOKEN)) as index:
+        refused = kedro_micropkg("pull", "tidy<1", "--verbose", index=with_token(index, WRONG))
+        pulled = kedro_micropkg("pull", "tidy<1", index=with_token(index))
+    assert refused.returncode == 1 and "answered 401" in refused.stdout and "Traceback" not in shown(refused)
+    assert WRONG not in shown(refused)
+    assert pulled.returncode == 0 and "pulled tidy 0.2" in pulled.stdout and TOKEN not in shown(pulled)
