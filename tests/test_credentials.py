@@ -77,6 +77,21 @@ def test_a_secret_in_user_info_or_a_secret_looking_query_never_survives(secret, 
         assert redact(redact(text)) == redact(text)
 
 
+@given(secret=st.text(st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"), min_size=8, max_size=40),
+       user=st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz_"), max_size=12),
+       host=st.sampled_from(["h", "pypi.example.org"]), cut=st.integers(min_value=10, max_value=120),
+       control=st.sampled_from(["", "\n", "\x00", "\x1b"]))
+def test_a_url_cut_short_or_holding_control_characters_keeps_no_part_of_its_secret(secret, user, host, cut, control):
+    """Messages cap what they show (one_line, a repr) and escape control characters: whatever
+    the cut, no four characters of the secret in user-info remain."""
+    from micropkg_tasks.config.manifest import shown as manifest_shown
+    from micropkg_tasks.errors import one_line
+
+    url = f"https://{user}:{secret[:4]}{control}{secret[4:]}@{host}/simple/"
+    for text in (one_line(f"index {url} answered 401", cut), manifest_shown(url), f"index {url} answered 401"):
+        assert secret[:4] not in redact(text)
+
+
 def test_split_auth_sends_user_info_as_a_basic_header_percent_decoded_as_pip_does(tmp_path, monkeypatch):
     monkeypatch.setenv("NETRC", str(tmp_path / "none"))
     assert split_auth(f"https://__token__:{TOKEN}@h/simple/") == ("https://h/simple/", basic("__token__", TOKEN))
