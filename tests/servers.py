@@ -60,6 +60,7 @@ class _IndexHandler(SimpleHTTPRequestHandler):
     yanked: set
     auth: str | None = None
     seen: list
+    query: str = ""
 
     def log_message(self, *args) -> None:
         pass
@@ -80,7 +81,7 @@ class _IndexHandler(SimpleHTTPRequestHandler):
                  if _normalise(re.split(r"-\d", f.name, maxsplit=1)[0]) == project]
         if not files:
             return self.send_error(404)
-        entries = [{"filename": f.name, "url": f"../../files/{f.name}",
+        entries = [{"filename": f.name, "url": f"../../files/{f.name}{self.query}",
                     "hashes": {"sha256": hashlib.sha256(f.read_bytes()).hexdigest()},
                     "yanked": f.name in self.yanked} for f in files]
         if "application/vnd.pypi.simple.v1+json" in self.headers.get("Accept", ""):
@@ -101,15 +102,15 @@ class _IndexHandler(SimpleHTTPRequestHandler):
 
 @contextlib.contextmanager
 def index_server(root: Path, yanked: set | None = None, auth: tuple[str, str] | None = None,
-                 seen: list | None = None):
+                 seen: list | None = None, query: str = ""):
     """A PyPI-like index over ``root/files``: yields the ``.../simple`` URL. With ``auth`` (user,
     password), every page and file needs that Basic Authorization header (else 401); ``seen``
-    collects (request line, headers) of every request."""
+    collects (request line, headers) of every request; ``query`` is added to every file URL."""
     import base64
 
     header = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode() if auth else None
     handler = type("I", (_IndexHandler,), {"files_dir": root / "files", "yanked": yanked or set(), "auth": header,
-                                           "seen": seen if seen is not None else []})
+                                           "seen": seen if seen is not None else [], "query": query})
     with serving(ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))) as url:
         yield f"{url}/simple"
 

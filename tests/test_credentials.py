@@ -368,3 +368,80 @@ def test_the_kedro_plugins_pull_never_shows_the_token(consumer, index_root, tmp_
     assert refused.returncode == 1 and "answered 401" in refused.stdout and "Traceback" not in shown(refused)
     assert WRONG not in shown(refused)
     assert pulled.returncode == 0 and "pulled tidy 0.2" in pulled.stdout and TOKEN not in shown(pulled)
+
+
+def test_a_signed_file_url_on_an_index_is_locked_without_its_signature_and_found_again(consumer, index_root):
+    """An index that lists signed file URLs (``?X-Amz-Signature=…``): the lock hides the
+    signature; pulling again from the lock finds the file anew on the index by its name."""
+    seen: list = []
+    with index_server(index_root, seen=seen, query="?X-Amz-Expires=60&X-Amz-Signature=SIGNED0123456789") as index:
+        add_manifest(consumer, f'[tool.micropkg.pull]\n"tidy<1" = {{index = "{index}/"}}')
+        first = doit(consumer, "pull")
+        lock = (consumer / "micropkg.lock").read_text()
+        assert "SIGNED0123456789" not in lock and "tidy-0.2.tar.gz?X-Amz-Expires=60&X-Amz-Signature=***" in lock
+        seen.clear()
+        doit(consumer, "forget")
+        (consumer / "src/consumer/tidy/__init__.py").unlink()
+        again = doit(consumer, "pull")
+    assert [line for line, _ in seen] == ["GET /simple/tidy/ HTTP/1.1",
+                                         "GET /files/tidy-0.2.tar.gz?X-Amz-Expires=60&X-Amz-Signature=SIGNED0123456789 "
+                                         "HTTP/1.1"]
+    assert (consumer / "src/consumer/tidy/__init__.py").is_file()
+    assert "SIGNED0123456789" not in shown(first) + shown(again)
+
+
+def test_credentials_follow_a_redirect_on_their_host_only(tmp_path, monkeypatch):
+    """A redirect within the index's host keeps the Authorization header; one to another host
+    (a CDN) drops it, as requests does."""
+    import hashlib
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from servers import serving
+
+    from micropkg_tasks.sources import index as index_api
+
+    monkeypatch.setenv("NETRC", str(tmp_path / "none"))
+    cdn_dir = tmp_path / "cdn"
+    cdn_dir.mkdir()
+    archive = make_tar(cdn_dir / "tidy-1.0.tar.gz", sdist_entries("tidy", "1.0"))
+    seen: list = []
+
+    class Index(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            seen.append((self.path, self.headers.get("Authorization")))
+            if self.headers.get("Authorization") != basic("__token__", TOKEN):
+                self.send_response(401)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            elif self.path == "/old/tidy/":  # moved within the host
+                self.send_response(301)
+                self.send_header("Location", "/simple/tidy/")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            elif self.path == "/simple/tidy/":
+                body = json.dumps({"meta": {"api-version": "1.0"}, "name": "tidy", "files": [
+                    {"filename": "tidy-1.0.tar.gz", "url": "/download/tidy-1.0.tar.gz",
+                     "hashes": {"sha256": hashlib.sha256(archive.read_bytes()).hexdigest()}}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/vnd.pypi.simple.v1+json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            else:  # the file lives on a CDN
+                self.send_response(302)
+                self.send_header("Location", f"{cdn}/tidy-1.0.tar.gz")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+    with http_server(cdn_dir) as (cdn, cdn_seen):
+        cdn = cdn.replace("127.0.0.1", "localhost")  # another host name for the same machine
+        with serving(ThreadingHTTPServer(("127.0.0.1", 0), Index)) as url:
+            got = index_api.fetch_from_index("tidy", f"{with_token(url)}/old", tmp_path)
+    assert got.path.read_bytes() == archive.read_bytes()
+    assert [path for path, _ in seen] == ["/old/tidy/", "/simple/tidy/", "/download/tidy-1.0.tar.gz"]
+    assert all(auth == basic("__token__", TOKEN) for _, auth in seen)
+    assert cdn_seen and all("Authorization" not in headers for headers in cdn_seen)
