@@ -23,6 +23,9 @@ HIDDEN = "***"
 # scheme://user-info@ : the user-info ends at the last '@' before the path, query or fragment (a
 # control character in it, raw or escaped, does not end it: a hostile URL hides nothing that way)
 _USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<info>[^/?#\s\"'<>]*(?:[\x00-\x1f\x7f][^/?#\s\"'<>]*)*)@")
+# user:password@host without a scheme (the netloc a library names in its error: urllib's
+# "nonnumeric port: 'user:pass@host'")
+_BARE = re.compile(r"(?<![\w/:@.%~+-])[\w.%~+-]+:[^\s/?#@\"'<>]+@(?=[\w.-])")
 # scheme://authority… : a URL cut short (one_line, a capped repr) before its user-info ended
 _CUT = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s\"'<>@]+…")
 # a query (or fragment) parameter whose name looks like a secret, and its value
@@ -37,6 +40,7 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     use, in any spelling of it we sent) is replaced wherever it appears."""
     shown = _USERINFO.sub(lambda m: f"{m['scheme']}{HIDDEN}@", text)
     shown = _CUT.sub(lambda m: f"{m['scheme']}{HIDDEN}…", shown)
+    shown = _BARE.sub(f"{HIDDEN}@", shown)
     shown = _SECRET_QUERY.sub(lambda m: f"{m['lead']}{HIDDEN}" if m["value"] else m[0], shown)
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
         for spelling in {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}:

@@ -445,3 +445,15 @@ def test_credentials_follow_a_redirect_on_their_host_only(tmp_path, monkeypatch)
     assert [path for path, _ in seen] == ["/old/tidy/", "/simple/tidy/", "/download/tidy-1.0.tar.gz"]
     assert all(auth == basic("__token__", TOKEN) for _, auth in seen)
     assert cdn_seen and all("Authorization" not in headers for headers in cdn_seen)
+
+
+def test_whatever_doit_reports_is_redacted_too():
+    """doit's own report (a crashed task's traceback names what it was given) goes through the
+    same rule as our messages."""
+    import io
+
+    from micropkg_tasks.tasks.console import Reporter
+
+    out = io.StringIO()
+    Reporter(out, {}).write(f"InvalidURL: nonnumeric port: '__token__:{TOKEN}@127.0.0.1:8080' in http://__token__:{TOKEN}@h/\n")
+    assert TOKEN not in out.getvalue() and "http://***@h/" in out.getvalue()
