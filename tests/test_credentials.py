@@ -457,3 +457,18 @@ def test_whatever_doit_reports_is_redacted_too():
     out = io.StringIO()
     Reporter(out, {}).write(f"InvalidURL: nonnumeric port: '__token__:{TOKEN}@127.0.0.1:8080' in http://__token__:{TOKEN}@h/\n")
     assert TOKEN not in out.getvalue() and "http://***@h/" in out.getvalue()
+
+
+@pytest.mark.parametrize("index", [
+    f"http://__token__:{TOKEN}@[::1/simple/",  # urllib refuses it
+    f"http://__token__:{TOKEN}\n@127.0.0.1:1/simple/",  # a control character in the user-info
+    f"http://__token__:{TOKEN}@127.0.0.1:notaport/simple/",
+    f"http://__token__:{TOKEN}@127.0.0.1:1/simple/?token={TOKEN}",
+])
+def test_a_hostile_credentialed_index_url_is_one_line_without_the_token(consumer, index):
+    before = snapshot(consumer)
+    proc = doit(consumer, "pull", "--source=tidy<1", env=clean_env(PIP_INDEX_URL=index), check=False)
+    assert proc.returncode == 1 and "Traceback" not in shown(proc)
+    assert [line for line in proc.stdout.splitlines() if line.startswith("ERROR")]
+    assert TOKEN not in shown(proc) and TOKEN[:8] not in shown(proc)
+    assert snapshot(consumer) == before
