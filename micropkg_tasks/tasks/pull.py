@@ -10,6 +10,7 @@ from doit import task_params
 from ..config import manifest
 from ..config.fs_args import fs_args_path
 from ..config.project import Project
+from ..credentials import redact
 from ..errors import ManifestError, one_line
 from .edge import action, clean_action, loading, message_task, option
 from .edge import project as current_project
@@ -88,8 +89,6 @@ def requirements_compiled(task: Any, values: dict[str, Any], project: Project) -
 def task_name(source: str) -> str:
     """doit forbids '=' in task names; requirements such as 'x==1' keep a readable name. doit
     prints names: a URL's credentials are hidden (``pull:https://***@host/x.tar.gz``)."""
-    from ..credentials import redact
-
     return redact(source).replace("=", "%3D")
 
 
@@ -108,7 +107,7 @@ def pull_tasks(project: Project, specs: list[manifest.PullSpec], force: bool,
         names.append(f"pull:{task_name(spec.source)}")
         yield {
             "name": task_name(spec.source),
-            "doc": f"pull {task_name(spec.source).replace('%3D', '=')} into {project.package_name}/{into}{spec.alias or '<its name>'}",
+            "doc": f"pull {redact(spec.source)} into {project.package_name}/{into}{spec.alias or '<its name>'}",
             "actions": [(pull_action, [project, spec, force, limits, merge])],
             "file_dep": file_dep,
             "uptodate": [config_changed(spec.as_dict()), (pulled, [project, spec]), not force],
