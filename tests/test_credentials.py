@@ -182,6 +182,7 @@ def test_a_named_index_with_a_token_never_reaches_the_lock_and_the_lock_fetches_
     with index_server(index_root, auth=("__token__", TOKEN), seen=seen) as index:
         add_manifest(consumer, f'[tool.micropkg.pull]\n"tidy<1" = {{index = "{with_token(index)}/"}}')
         listed = doit(consumer, "list", "--all").stdout
+        listed += doit(consumer, "info", "pull:tidy<1", check=False).stdout  # its configuration, as doit shows it
         doit(consumer, "pull")
         lock = (consumer / "micropkg.lock").read_text()
         assert TOKEN not in lock and f'index = "{index}/"' in lock
@@ -280,10 +281,12 @@ def test_doit_list_and_a_failed_publish_never_show_a_publish_password_or_a_simpl
                            f'simple = "{with_token(simple, user="reader")}/"}}\n'
                            '[tool.micropkg.package]\n"pipelines.cleaning" = {}')
         listed = doit(acme, "list", "--all")
+        info = doit(acme, "info", "publish:pipelines.cleaning", check=False)
         failed = doit(acme, "publish", check=False)  # the simple index is read (with its token), twine's upload fails
     assert f"upload {SDIST} -> http://***@127.0.0.1:9/" in listed.stdout
     assert failed.returncode == 1 and "twine upload to http://***@127.0.0.1:9/ failed" in failed.stdout
-    for proc in (listed, failed):
+    assert "config_changed" in info.stdout
+    for proc in (listed, info, failed):
         assert PASSWORD not in shown(proc) and TOKEN not in shown(proc)
 
 

@@ -104,6 +104,18 @@ def option(name: str, help: str, long: str | None = None, kind: type = str, shor
     return opt
 
 
+def redacted(value: Any) -> Any:
+    """A task's configuration for ``config_changed``, credentials hidden: ``doit info`` prints
+    it (a new token alone does not make a pull stale; any other change does)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: redacted(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redacted(item) for item in value]
+    return value
+
+
 def say(message: str) -> None:
     """One line in one flushed write: lines of tasks running at once in ``doit -n N`` worker
     processes never split or merge (print() writes the text and the newline separately)."""

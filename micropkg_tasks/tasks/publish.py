@@ -11,7 +11,7 @@ from doit import task_params
 from ..config import manifest
 from ..config.project import Project
 from ..credentials import redact
-from .edge import action, loading, message_task, option
+from .edge import action, loading, message_task, option, redacted
 from .edge import project as current_project
 from .package import collected
 
@@ -49,7 +49,7 @@ def publish_tasks(project: Project, specs: list[manifest.PackageSpec], dest: man
             "actions": [(publish_action, [project, files, dest, where("publish", spec.module_path), limits])],
             "file_dep": files,
             "task_dep": [f"package:{spec.module_path}"],
-            "uptodate": [config_changed({"to": [dest.url, dest.repository, dest.simple, dest.fs_args]})],
+            "uptodate": [config_changed(redacted({"to": [dest.url, dest.repository, dest.simple, dest.fs_args]}))],
             "verbosity": 2,
         }
 
