@@ -174,7 +174,9 @@ def run_doit(project_path: Path, args: list[str], verbose: bool = False, quiet: 
     import micropkg_tasks
 
     if verbose:
-        click.echo("doit " + shlex.join(args), err=quiet)
+        from .credentials import redact
+
+        click.echo(redact("doit " + shlex.join(args)), err=quiet)
     namespace = {name: getattr(micropkg_tasks, name) for name in micropkg_tasks.__all__}
     out, err = _Rephrased(sys.stdout), _Rephrased(sys.stderr)
     previous = os.getcwd()

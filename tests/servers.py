@@ -58,11 +58,21 @@ def _normalise(name: str) -> str:
 class _IndexHandler(SimpleHTTPRequestHandler):
     files_dir: Path
     yanked: set
+    auth: str | None = None
+    seen: list
+    query: str = ""
 
     def log_message(self, *args) -> None:
         pass
 
     def do_GET(self) -> None:
+        self.seen.append((self.requestline, dict(self.headers)))
+        if self.auth is not None and self.headers.get("Authorization") != self.auth:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="index"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return None
         match = re.fullmatch(r"/simple/([^/]+)/", self.path)
         if not match:
             return super().do_GET()
@@ -71,7 +81,7 @@ class _IndexHandler(SimpleHTTPRequestHandler):
                  if _normalise(re.split(r"-\d", f.name, maxsplit=1)[0]) == project]
         if not files:
             return self.send_error(404)
-        entries = [{"filename": f.name, "url": f"../../files/{f.name}",
+        entries = [{"filename": f.name, "url": f"../../files/{f.name}{self.query}",
                     "hashes": {"sha256": hashlib.sha256(f.read_bytes()).hexdigest()},
                     "yanked": f.name in self.yanked} for f in files]
         if "application/vnd.pypi.simple.v1+json" in self.headers.get("Accept", ""):
@@ -91,9 +101,16 @@ class _IndexHandler(SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def index_server(root: Path, yanked: set | None = None):
-    """A PyPI-like index over ``root/files``: yields the ``.../simple`` URL."""
-    handler = type("I", (_IndexHandler,), {"files_dir": root / "files", "yanked": yanked or set()})
+def index_server(root: Path, yanked: set | None = None, auth: tuple[str, str] | None = None,
+                 seen: list | None = None, query: str = ""):
+    """A PyPI-like index over ``root/files``: yields the ``.../simple`` URL. With ``auth`` (user,
+    password), every page and file needs that Basic Authorization header (else 401); ``seen``
+    collects (request line, headers) of every request; ``query`` is added to every file URL."""
+    import base64
+
+    header = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode() if auth else None
+    handler = type("I", (_IndexHandler,), {"files_dir": root / "files", "yanked": yanked or set(), "auth": header,
+                                           "seen": seen if seen is not None else [], "query": query})
     with serving(ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))) as url:
         yield f"{url}/simple"
 

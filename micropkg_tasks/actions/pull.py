@@ -16,6 +16,7 @@ from ..config.project import REQUIREMENTS_IN, REQUIREMENTS_TXT, Project
 from ..core.imports import rename_files
 from ..core.install import InstallPlan, Sdist, decide, plan_install, target_module
 from ..core.requirements import append_block, new_requirements
+from ..credentials import lock_safe
 from ..errors import ArchiveError, ConflictError, MicropkgError, SourceError, one_line, where
 from ..lifecycle.upgrade import MARKERS, NOTHING, merge_step, merged_messages
 from ..rules import NAME_MAX, PATH_MAX
@@ -361,7 +362,7 @@ def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, 
 def installed_by(entries: dict[str, LockEntry], spec: PullSpec) -> LockEntry | None:
     """The install a pull spec made: same source, alias, destination (the module path is
     ``[destination.]<alias or the sdist's package>``, so these three identify it)."""
-    return next((e for e in entries.values() if e.source == spec.source and e.alias == (spec.alias or "")
+    return next((e for e in entries.values() if e.source == lock_safe(spec.source) and e.alias == (spec.alias or "")
                  and e.destination == (spec.destination or "")), None)
 
 

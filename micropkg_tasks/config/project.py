@@ -43,9 +43,10 @@ class Project:
     root: Path
     package_name: str
     source_dir: str = "src"
-    micropkg: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)  # the raw table
+    micropkg: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)  # the raw table
     table: str = TABLE  # where the manifest was read from, for messages
-    manifest: Manifest = field(default_factory=Manifest, compare=False, hash=False)  # validated at load
+    manifest: Manifest = field(default_factory=Manifest, compare=False, hash=False, repr=False)  # validated at load
+    # (not in the repr, nor is the raw table: doit info prints a task's arguments, an index's token with them)
 
     @property
     def package_dir(self) -> Path:

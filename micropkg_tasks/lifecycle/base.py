@@ -9,6 +9,7 @@ from pathlib import Path
 from ..config.manifest import DEFAULT_LIMITS, Limits, PullSpec, source_kind
 from ..config.project import Project
 from ..core.install import plan_install
+from ..credentials import lock_safe
 from ..errors import SourceError, where
 from ..store import cache
 from ..store.lock import LockEntry
@@ -27,16 +28,19 @@ def source_spec(project: Project, entry: LockEntry, fs_args: str | None = None, 
     install's layout is wanted) it does not matter."""
     source = f"{entry.name}=={entry.version}" if source_kind(entry.source) == "index" else entry.source
     specs = project.manifest.pulls
-    manifest = project.manifest.pull_entry(entry.source)
+    manifest = next((s for s in specs if lock_safe(s.source) == entry.source), None)  # the lock's: no credentials
+    if manifest is not None and source_kind(source) != "index":
+        source = manifest.source  # as the manifest spells it, credentials included
     index = manifest.index if manifest else project.manifest.index_for(entry.source)
     if fs_args is None:
         fs_args = manifest.fs_args if manifest else None
     if manifest is None and entry.index and source_kind(entry.source) == "index":
-        naming = next((s for s in specs if s.index and s.index.rstrip("/") == entry.index.rstrip("/")), None)
+        recorded = entry.index.rstrip("/")  # as the lock records it: without credentials
+        naming = next((s for s in specs if s.index and lock_safe(s.index).rstrip("/") == recorded), None)
         if naming is not None:
             index = naming.index
             fs_args = fs_args or naming.fs_args
-        elif index is None or index.rstrip("/") != entry.index.rstrip("/"):
+        elif index is None or lock_safe(index).rstrip("/") != recorded:
             if fetching:
                 raise SourceError(f"{where('pull', entry.source)}: micropkg.lock records index {entry.index!r}, which "
                                   f"[{project.table}] no longer names (its index, or a pull entry's); refusing to "

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 
 from ..config.manifest import DEFAULT_LIMITS, Limits
 from ..config.project import Project
+from ..credentials import redact
 from ..errors import MicropkgError, one_line, where
 from ..sources.choose import IndexFile
 from ..store.lock import LockEntry
@@ -42,7 +43,8 @@ def newest_version(name: str, files: list[IndexFile], label: str) -> str:
 def compare(entry: LockEntry, newest: str) -> Newest:
     from packaging.version import Version
 
-    return Newest(entry.module, entry.name, entry.version, newest, entry.source, Version(newest) > Version(entry.version))
+    return Newest(entry.module, entry.name, entry.version, newest, redact(entry.source),
+                  Version(newest) > Version(entry.version))
 
 
 def listing(project: Project, entry: LockEntry, limits: Limits = DEFAULT_LIMITS) -> list[IndexFile]:
@@ -66,7 +68,7 @@ def listing(project: Project, entry: LockEntry, limits: Limits = DEFAULT_LIMITS)
     options = load_fs_args(project.root, spec.fs_args, label) if spec.kind == "url" else None
     from ..sources.download import Deadline
 
-    return folder_files(folder_of(entry.source), project.root, options, label, Deadline(limits.timeout, limits.max_size))
+    return folder_files(folder_of(spec.source), project.root, options, label, Deadline(limits.timeout, limits.max_size))
 
 
 def outdated(project: Project, entries: dict[str, LockEntry], limits: Limits = DEFAULT_LIMITS) -> list[Newest]:
@@ -77,7 +79,8 @@ def outdated(project: Project, entries: dict[str, LockEntry], limits: Limits = D
         try:
             out.append(compare(entry, newest_version(entry.name, listing(project, entry, limits), label)))
         except MicropkgError as exc:
-            out.append(Newest(entry.module, entry.name, entry.version, None, entry.source, False, one_line(str(exc))))
+            out.append(Newest(entry.module, entry.name, entry.version, None, redact(entry.source), False,
+                              one_line(redact(str(exc)))))
     return out
 
 

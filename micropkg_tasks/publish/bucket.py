@@ -17,6 +17,7 @@ from typing import Any
 from ..config.fs_args import load_fs_args
 from ..config.manifest import Limits, Publish
 from ..config.project import Project
+from ..credentials import redact
 from ..errors import PublishError, one_line
 from ..rules import is_url
 from . import Registry
@@ -36,9 +37,9 @@ class Folder(Registry):
         try:
             self.fs, self.base = fsspec.core.url_to_fs(url, **options)
         except ImportError as exc:
-            raise PublishError(f"{label}: cannot open {one_line(dest.url)}: {exc}") from None
+            raise PublishError(f"{label}: cannot open {one_line(redact(dest.url))}: {redact(str(exc))}") from None
         except (ValueError, TypeError) as exc:
-            raise PublishError(f"{label}: cannot open {one_line(dest.url)}: {exc}") from None
+            raise PublishError(f"{label}: cannot open {one_line(redact(dest.url))}: {redact(str(exc))}") from None
         self.local = type(self.fs).__name__ == "LocalFileSystem"
         if self.local:
             from ..store.files import remove_stale_temps
@@ -49,7 +50,7 @@ class Folder(Registry):
         return f"{self.base.rstrip('/')}/{filename}"
 
     def where(self, filename: str) -> str:
-        return f"{self.url.rstrip('/')}/{filename}"
+        return redact(f"{self.url.rstrip('/')}/{filename}")
 
     def lookup(self, filename: str) -> str | None:
         path = self._path(filename)
@@ -128,4 +129,4 @@ def _link_in(data: bytes, target: Path) -> None:
 
 def _first(exc: BaseException) -> str:
     text: Any = str(exc).strip().splitlines()
-    return one_line(f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__, 200)
+    return one_line(redact(f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__), 200)

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..config.manifest import Limits, Publish
 from ..config.project import Project
+from ..credentials import redact, strip_userinfo
 from ..errors import PublishError, SourceError, one_line
 from ..sources.choose import IndexFile
 from . import Registry
@@ -41,6 +42,38 @@ def pypirc_url(repository: str, label: str) -> str:
     return parser.get(repository, "repository")
 
 
+def known_secrets(upload_url: str) -> tuple[str, ...]:
+    """Every password twine may be using here, to hide in whatever it prints: TWINE_PASSWORD,
+    every ``.pypirc`` password, the upload URL's user-info (as written and decoded)."""
+    import urllib.parse
+
+    secrets = [os.environ.get("TWINE_PASSWORD", "")]
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read(os.path.expanduser("~/.pypirc"))
+        secrets += [parser.get(section, "password") for section in parser.sections()
+                    if parser.has_option(section, "password")]
+    except configparser.Error:
+        pass
+    netloc = urllib.parse.urlsplit(upload_url).netloc
+    if "@" in netloc:
+        password = netloc.rpartition("@")[0].partition(":")[2]
+        secrets += [password, urllib.parse.unquote(password)]
+    return tuple(s for s in secrets if s)
+
+
+def _twine_auth(upload_url: str) -> dict[str, str]:
+    """twine reads credentials from TWINE_USERNAME/TWINE_PASSWORD, not from a URL's user-info:
+    an upload URL's user-info becomes those (the URL twine gets has none)."""
+    import urllib.parse
+
+    netloc = urllib.parse.urlsplit(upload_url).netloc
+    if "@" not in netloc:
+        return {}
+    user, _, password = netloc.rpartition("@")[0].partition(":")
+    return {"TWINE_USERNAME": urllib.parse.unquote(user), "TWINE_PASSWORD": urllib.parse.unquote(password)}
+
+
 def simple_url(upload: str) -> str:
     """Where the index shows its files: a known mapping, else ``<upload URL>/simple/``
     (pypiserver); devpi and others name it with ``publish = {..., simple = "..."}``."""
@@ -56,7 +89,8 @@ class Index(Registry):
         self._files: dict[str, list[IndexFile]] = {}
 
     def where(self, filename: str) -> str:
-        return f"{self.dest.shown} ({filename})" if self.dest.repository else f"{self.upload_url.rstrip('/')}/ ({filename})"
+        shown = f"{self.dest.shown} ({filename})" if self.dest.repository else f"{self.upload_url.rstrip('/')}/ ({filename})"
+        return redact(shown)
 
     def lookup(self, filename: str) -> str | None:
         from ..sources.download import Deadline
@@ -67,9 +101,9 @@ class Index(Registry):
             entry = self._listed(filename, deadline)
             if entry is None:
                 return None
-            return entry.sha256 or file_sha256(entry.url, deadline)
+            return entry.sha256 or file_sha256(entry.url, deadline, self.simple)
         except SourceError as exc:
-            raise PublishError(f"{self.label}: cannot see what {self.simple} holds: {exc}") from None
+            raise PublishError(redact(f"{self.label}: cannot see what {self.simple} holds: {exc}")) from None
         finally:
             deadline.close()
 
@@ -109,24 +143,28 @@ class Index(Registry):
             self._twine(paths)
 
     def _twine(self, paths: list[Path]) -> None:
-        target = ["-r", self.dest.repository] if self.dest.repository else ["--repository-url", self.upload_url]
+        target = (["-r", self.dest.repository] if self.dest.repository
+                  else ["--repository-url", strip_userinfo(self.upload_url)])
         command = [sys.executable, "-m", "twine", "upload", "--non-interactive", "--disable-progress-bar",
                    *target, *map(str, paths)]
+        env = {**os.environ, "NO_COLOR": "1", **({} if self.dest.repository else _twine_auth(self.upload_url))}
         try:
             proc = subprocess.run(command, capture_output=True, text=True, timeout=self.limits.timeout,
-                                  env={**os.environ, "NO_COLOR": "1"}, stdin=subprocess.DEVNULL)
+                                  env=env, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
             raise PublishError(f"{self.label}: twine did not finish within {self.limits.timeout:g} s") from None
         if proc.returncode == 0:
             return
-        output = _ANSI.sub("", proc.stdout + "\n" + proc.stderr)
+        secrets = known_secrets(self.upload_url)  # twine may echo a URL, a password: none is shown
+        output = redact(_ANSI.sub("", proc.stdout + "\n" + proc.stderr), secrets)
         output = re.sub(r"[ \t]+", " ", output)
         if "No module named twine" in output:
             raise PublishError(f"{self.label}: publishing to an index needs twine: pip install 'micropkg-tasks[publish]'")
         lines = [line.strip() for line in output.splitlines() if line.strip()]
         why = next((line for line in lines if line.startswith(("ERROR", "HTTPError", "InvalidDistribution"))),
                    lines[-1] if lines else f"exit {proc.returncode}")
-        raise PublishError(f"{self.label}: twine upload to {self.upload_url} failed: {one_line(why, 240)}")
+        raise PublishError(redact(f"{self.label}: twine upload to {self.upload_url} failed: {one_line(why, 240)}",
+                                  secrets))
 
 
 def _wheel_name(filename: str) -> tuple[str, str] | None:

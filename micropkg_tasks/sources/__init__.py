@@ -9,6 +9,7 @@ from typing import Any
 from ..config.fs_args import fs_args_path, load_fs_args
 from ..config.manifest import DEFAULT_LIMITS, Limits, PullSpec, registry_kind
 from ..config.project import Project
+from ..credentials import has_hidden_query, lock_safe, origin, redact
 from ..errors import SourceError, where
 from ..rules import is_url
 from .choose import IndexFile, parse_requirement, pick_sdist
@@ -32,10 +33,9 @@ def fetch(project: Project, spec: PullSpec, workdir: Path, limits: Limits = DEFA
     deadline = Deadline(limits.timeout, limits.max_size)
     try:
         if locked and spec.kind == "index" and locked_url(spec, locked[0]):
-            fetched = _fetch_archive(project, locked[0], load_fs_args(project.root, spec.fs_args, label), workdir,
-                                     label, deadline)
+            fetched = _fetch_locked(project, spec, locked[0], workdir, label, deadline)
             if fetched.sha256 != locked[1]:
-                raise SourceError(f"{label}: {locked[0]} has sha256 {fetched.sha256}, not the {locked[1]} that "
+                raise SourceError(f"{label}: {redact(locked[0])} has sha256 {fetched.sha256}, not the {locked[1]} that "
                                   f"{project.lock_path.name} records; the archive was replaced on the index, nothing was changed")
         elif spec.kind == "path":
             fetched = _fetch_path(project, local_path(project, spec), workdir, label, deadline)
@@ -50,6 +50,7 @@ def fetch(project: Project, spec: PullSpec, workdir: Path, limits: Limits = DEFA
             fetched = fetch_from_index(spec.source, index_url(), workdir, deadline, label)
     finally:
         deadline.close()
+    fetched = Fetched(fetched.path, fetched.sha256, lock_safe(fetched.url))  # the lock never records credentials
     if spec.sha256 and fetched.sha256 != spec.sha256:
         raise SourceError(f"{label}: sha256 is {fetched.sha256}, the manifest pins {spec.sha256}")
     return fetched
@@ -82,13 +83,32 @@ def _fetch_named(project: Project, spec: PullSpec, workdir: Path, label: str, de
     return _fetch_archive(project, url, load_fs_args(project.root, spec.fs_args, label), workdir, label, deadline)
 
 
+def _fetch_locked(project: Project, spec: PullSpec, url: str, workdir: Path, label: str,
+                  deadline: Deadline) -> Fetched:
+    """The archive the lock recorded (``url``, without credentials), fetched with the credentials
+    of the index the spec names: its host's for an index file (a signed URL, whose signature the
+    lock hid, is found anew on the index by its file name); the folder as configured for a bucket."""
+    assert spec.index is not None
+    options = load_fs_args(project.root, spec.fs_args, label)
+    filename = url.split("?", 1)[0].rsplit("/", 1)[-1]
+    if registry_kind(spec.index) == "index":
+        if has_hidden_query(url):
+            from .index import index_files
+
+            files = index_files(parse_requirement(spec.source).name, spec.index, deadline)
+            url = next((f.url for f in files if f.filename == filename), url)
+        return _fetch_archive(project, url, options, workdir, label, deadline, spec.index)
+    return _fetch_archive(project, f"{spec.index.rstrip('/')}/{filename}", options, workdir, label, deadline)
+
+
 def _fetch_archive(project: Project, url: str, options: dict[str, Any], workdir: Path, label: str,
-                   deadline: Deadline) -> Fetched:
-    """One archive of an index or folder: an http(s) file, any fsspec URL, or a local path."""
+                   deadline: Deadline, index: str | None = None) -> Fetched:
+    """One archive of an index or folder: an http(s) file (with ``index``'s credentials on its
+    host), any fsspec URL, or a local path."""
     if registry_kind(url) == "index":
         from .index import fetch_file
 
-        fetched = fetch_file(url, workdir, deadline)
+        fetched = fetch_file(url, workdir, deadline, index=index)
     elif is_url(url):
         fetched = _fetch_url(url, options, workdir, label, deadline)
     else:
@@ -105,9 +125,10 @@ def locked_url(spec: PullSpec, url: str) -> bool:
 
     if not spec.index or not url:
         return False
-    if registry_kind(spec.index) == "index":
-        return urllib.parse.urlsplit(url).netloc == urllib.parse.urlsplit(spec.index).netloc
-    return url.rsplit("/", 1)[0].rstrip("/") == spec.index.rstrip("/")
+    if registry_kind(spec.index) == "index":  # the host: the lock holds no user-info, the manifest may
+        return urllib.parse.urlsplit(url).scheme == urllib.parse.urlsplit(spec.index).scheme and \
+            origin(url) == origin(spec.index)
+    return lock_safe(url).rsplit("/", 1)[0].rstrip("/") == lock_safe(spec.index).rstrip("/")
 
 
 def _fetch_path(project: Project, path: Path, workdir: Path, label: str, deadline: Deadline) -> Fetched:
@@ -141,9 +162,9 @@ def _fetch_url(url: str, storage_options: dict[str, Any], workdir: Path, label: 
         needs = hint or "see the fsspec documentation"
         raise SourceError(f"{label}: {protocol}:// needs an extra package: {needs}".strip()) from None
     except ValueError as exc:
-        raise SourceError(f"{label}: cannot open {url}: {exc}") from None
+        raise SourceError(f"{label}: cannot open {redact(url)}: {redact(str(exc))}") from None
     except TypeError as exc:
-        raise SourceError(f"{label}: cannot open {url}: its fs_args hold an option this file system does not "
+        raise SourceError(f"{label}: cannot open {redact(url)}: its fs_args hold an option this file system does not "
                           f"take ({type(exc).__name__})") from None
     try:
         with fs.open(path, "rb") as fh:
@@ -151,11 +172,11 @@ def _fetch_url(url: str, storage_options: dict[str, Any], workdir: Path, label: 
     except SourceError:
         raise
     except FileNotFoundError:
-        raise SourceError(f"{label}: {url} not found") from None
+        raise SourceError(f"{label}: {redact(url)} not found") from None
     except TimeoutError:  # aiohttp's total timeout: the deadline, met inside one read
         deadline.check(label)
         raise SourceError(f"{label}: the server stopped answering") from None
     except Exception as exc:  # network, auth and protocol errors of any fsspec backend
         first = str(exc).splitlines()[0] if str(exc) else ""
-        raise SourceError(f"{label}: cannot download {url}: {type(exc).__name__}: {first}") from None
+        raise SourceError(redact(f"{label}: cannot download {url}: {type(exc).__name__}: {first}")) from None
 

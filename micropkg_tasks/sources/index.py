@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from ..credentials import auth_for, origin, redact
 from ..errors import SourceError
 from ..rules import has_control, url_scheme
 from .choose import IndexFile, parse_requirement, pick_sdist
@@ -36,7 +37,7 @@ class _Links(HTMLParser):
 
 def _safe_url(url: str, index: str) -> str:
     if has_control(url) or url_scheme(url) not in ("http", "https", "file"):
-        raise SourceError(f"index {index} lists a file at an unusable URL {url[:80]!r}")
+        raise SourceError(f"index {redact(index)} lists a file at an unusable URL {redact(url)[:80]!r}")
     return url
 
 
@@ -81,13 +82,31 @@ class _HTTPS(urllib.request.HTTPSHandler):
         return self.do_open(functools.partial(_WatchedHTTPS, self.deadline), req, context=self.context)
 
 
-def _open(url: str, deadline: Deadline, accept: str | None = None) -> Any:
-    """GET ``url`` with every socket read bound by ``deadline`` (headers included)."""
+class _Redirect(urllib.request.HTTPRedirectHandler):
+    """A redirect keeps the credentials only while it stays on their host (as requests does)."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> urllib.request.Request | None:
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        auth = req.unredirected_hdrs.get("Authorization")
+        if new is not None and auth and origin(new.full_url) == origin(req.full_url):
+            new.add_unredirected_header("Authorization", auth)
+        return new
+
+
+def _open(url: str, deadline: Deadline, accept: str | None = None, index: str | None = None) -> Any:
+    """GET ``url`` with every socket read bound by ``deadline`` (headers included). Credentials
+    (its user-info, the index's for its host, ``.netrc``) go in an Authorization header that
+    never follows a redirect to another host; the request line never holds them."""
     headers = {"User-Agent": "micropkg-tasks"}
     if accept:
         headers["Accept"] = accept
-    opener = urllib.request.build_opener(_HTTP(deadline), _HTTPS(deadline))
-    return opener.open(urllib.request.Request(url, headers=headers), timeout=deadline.socket_timeout())
+    target, auth = auth_for(url, index)
+    request = urllib.request.Request(target, headers=headers)
+    if auth:
+        request.add_unredirected_header("Authorization", auth)
+    opener = urllib.request.build_opener(_HTTP(deadline), _HTTPS(deadline), _Redirect())
+    return opener.open(request, timeout=deadline.socket_timeout())
 
 
 def _failure(exc: BaseException, deadline: Deadline, what: str) -> str:
@@ -95,7 +114,7 @@ def _failure(exc: BaseException, deadline: Deadline, what: str) -> str:
     if deadline.expired():
         return f"{what}: no complete answer within {deadline.seconds:g} s; giving up"
     reason = getattr(exc, "reason", None) or exc
-    return f"{what}: {type(exc).__name__}: {reason}" if not str(reason).strip() else f"{what}: {reason}"
+    return redact(f"{what}: {type(exc).__name__}: {reason}" if not str(reason).strip() else f"{what}: {reason}")
 
 
 def parse_page(body: bytes, ctype: str, final: str, index: str) -> list[IndexFile]:
@@ -138,19 +157,20 @@ def index_files(project_name: str, index: str, deadline: Deadline | None = None,
 
     deadline = deadline or Deadline()
     url = f"{index.rstrip('/')}/{canonicalize_name(project_name)}/"
+    shown = redact(index)
     try:
         with _open(url, deadline, accept) as resp:
-            body = deadline.read_all(resp, MAX_PAGE, f"index {index}")
+            body = deadline.read_all(resp, MAX_PAGE, f"index {shown}")
             ctype, final = resp.headers.get("Content-Type", ""), resp.geturl()
     except urllib.error.HTTPError as exc:
         if exc.code == 404 and missing_ok:
             return []
         if exc.code == 404:
-            raise SourceError(f"{project_name!r} not found on the index {index}") from None
-        raise SourceError(f"index {index} answered {exc.code} for {project_name!r}") from None
+            raise SourceError(f"{project_name!r} not found on the index {shown}") from None
+        raise SourceError(f"index {shown} answered {exc.code}{_refused(exc.code)} for {project_name!r}") from None
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
-        raise SourceError(_failure(exc, deadline, f"cannot read the index {index}")) from None
-    return parse_page(body, ctype, final, index)
+        raise SourceError(_failure(exc, deadline, f"cannot read the index {shown}")) from None
+    return parse_page(body, ctype, final, shown)
 
 
 def fetch_from_index(requirement_text: str, index: str, workdir: Path, deadline: Deadline | None = None,
@@ -160,34 +180,43 @@ def fetch_from_index(requirement_text: str, index: str, workdir: Path, deadline:
     label = label or f"pull {requirement_text!r}"
     requirement = parse_requirement(requirement_text)
     chosen = pick_sdist(requirement, index_files(requirement.name, index, deadline), label)
-    return fetch_file(chosen.url, workdir, deadline, chosen.sha256, chosen.filename)
+    return fetch_file(chosen.url, workdir, deadline, chosen.sha256, chosen.filename, index)
 
 
-def fetch_file(url: str, workdir: Path, deadline: Deadline, sha256: str | None = None, what: str = "") -> Fetched:
-    """One file of an index, copied into ``workdir`` (its digest checked when the index gave one)."""
+def fetch_file(url: str, workdir: Path, deadline: Deadline, sha256: str | None = None, what: str = "",
+               index: str | None = None) -> Fetched:
+    """One file of an index, copied into ``workdir`` (its digest checked when the index gave one);
+    the index's credentials go with it when it lies on the index's host."""
+    shown = redact(url)
     try:
-        with _open(url, deadline) as resp:
-            fetched = copy_stream(resp, workdir / "sdist.tar.gz", what or url, deadline, sha256)
+        with _open(url, deadline, index=index) as resp:
+            fetched = copy_stream(resp, workdir / "sdist.tar.gz", what or shown, deadline, sha256)
             return Fetched(fetched.path, fetched.sha256, url)
     except SourceError:
         raise
     except urllib.error.HTTPError as exc:
-        raise SourceError(f"cannot download {url}: the server answered {exc.code}") from None
+        raise SourceError(f"cannot download {shown}: the server answered {exc.code}{_refused(exc.code)}") from None
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
-        raise SourceError(_failure(exc, deadline, f"cannot download {url}")) from None
+        raise SourceError(_failure(exc, deadline, f"cannot download {shown}")) from None
 
 
-def file_sha256(url: str, deadline: Deadline) -> str:
+def file_sha256(url: str, deadline: Deadline, index: str | None = None) -> str:
     """The sha256 of a file an index lists without a digest, read within ``deadline``."""
     import hashlib
 
-    digest = hashlib.sha256()
+    digest, shown = hashlib.sha256(), redact(url)
     try:
-        with _open(url, deadline) as resp:
-            for chunk in deadline.chunks(resp, url):
+        with _open(url, deadline, index=index) as resp:
+            for chunk in deadline.chunks(resp, shown):
                 digest.update(chunk)
     except urllib.error.HTTPError as exc:
-        raise SourceError(f"cannot download {url}: the server answered {exc.code}") from None
+        raise SourceError(f"cannot download {shown}: the server answered {exc.code}{_refused(exc.code)}") from None
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
-        raise SourceError(_failure(exc, deadline, f"cannot download {url}")) from None
+        raise SourceError(_failure(exc, deadline, f"cannot download {shown}")) from None
     return digest.hexdigest()
+
+
+def _refused(code: int) -> str:
+    """What a 401/403 means here: the credentials (user-info, ``.netrc``) are missing or wrong."""
+    return (" (credentials missing or refused: put them in the index URL's user-info, "
+            "https://__token__:<token>@host/simple/, or in ~/.netrc)") if code in (401, 403) else ""

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..credentials import redact
 from ..errors import SourceError
 from ..rules import SDIST_SUFFIXES, is_http, is_url
 from .choose import IndexFile
@@ -40,7 +41,8 @@ def folder_files(folder: str, root: Path, storage_options: dict[str, Any] | None
                  label: str = "", deadline: Deadline | None = None) -> list[IndexFile]:
     """Every sdist in ``folder`` (a path relative to ``root``, absolute or ``~``, or any fsspec
     URL), as index entries. An unreadable folder is a SourceError naming it."""
-    label = label or folder
+    label = label or redact(folder)
+    shown = redact(folder)
     if not is_url(folder):
         path = root / os.path.expanduser(folder)
         try:
@@ -48,7 +50,7 @@ def folder_files(folder: str, root: Path, storage_options: dict[str, Any] | None
             # that dangled or looped blocked every pull of that name)
             names = sorted(entry.name for entry in os.scandir(path) if entry.is_file(follow_symlinks=False))
         except OSError as exc:
-            raise SourceError(f"{label}: cannot list {folder} ({exc.strerror or exc})") from None
+            raise SourceError(f"{label}: cannot list {shown} ({exc.strerror or exc})") from None
         return [IndexFile(name, str(path / name)) for name in names if archive_name(name)]
     import fsspec
 
@@ -59,13 +61,13 @@ def folder_files(folder: str, root: Path, storage_options: dict[str, Any] | None
         fs, base = fsspec.core.url_to_fs(folder, **options)
         listed = fs.ls(base, detail=False)
     except ImportError as exc:
-        raise SourceError(f"{label}: cannot list {folder}: {exc}") from None
+        raise SourceError(f"{label}: cannot list {shown}: {redact(str(exc))}") from None
     except TimeoutError:
-        raise SourceError(f"{label}: cannot list {folder}: no complete answer within "
+        raise SourceError(f"{label}: cannot list {shown}: no complete answer within "
                           f"{(deadline or Deadline()).seconds:g} s; giving up") from None
     except Exception as exc:  # network, auth and protocol errors of any fsspec backend
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise SourceError(f"{label}: cannot list {folder}: {first}") from None
+        raise SourceError(f"{label}: cannot list {shown}: {redact(first)}") from None
     protocol = folder.split("://", 1)[0]
     files = []
     for item in listed:

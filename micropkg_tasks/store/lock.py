@@ -18,6 +18,7 @@ from typing import Any
 
 from .. import rules
 from ..config.project import CONF_DIR, Project
+from ..credentials import lock_safe
 from ..errors import LockError
 from ..scope import command_dict
 
@@ -49,6 +50,10 @@ class LockEntry:
     url: str = ""  # the archive a requirement resolved to (with ``sha256``); absent in older locks
     index: str = ""  # the index or bucket a requirement was pulled from, when not pip's; absent in older locks
     deleted: tuple[str, ...] = ()  # files you deleted that upgrades keep deleted; omitted when none
+
+    def __post_init__(self) -> None:  # a lock is committed: it never records credentials
+        for key in ("source", "url", "index"):
+            object.__setattr__(self, key, lock_safe(getattr(self, key)))
 
 
 def install_roots(project: Project, module: str, env: str) -> tuple[str, str, str]:

@@ -9,12 +9,17 @@ from typing import Any
 from doit.cmdparse import CmdOption
 from doit.reporter import ConsoleReporter
 
+from ..credentials import redact
+
 #: A task's ``meta`` key: its stdout is for a program (JSON, dot, mermaid), so no ``.  <task>`` line.
 MACHINE_OUTPUT = "machine_output"
 
 
 class Reporter(ConsoleReporter):  # type: ignore[misc]
     desc = "console output (micropkg-tasks: one ERROR line per refused task)"
+
+    def write(self, text: str) -> None:  # whatever doit reports (a crash's traceback too): no credentials
+        super().write(redact(text))
 
     def execute_task(self, task: Any) -> None:
         if not (task.meta or {}).get(MACHINE_OUTPUT):

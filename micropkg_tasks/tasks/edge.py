@@ -1,5 +1,6 @@
 """The one place where our errors become doit's: task creators raise InvalidDodoFile (doit
-prints one ``ERROR:`` line and exits 3), python-actions return TaskFailed (exit 1)."""
+prints one ``ERROR:`` line and exits 3), python-actions return TaskFailed (exit 1). Every
+message and line printed here passes through ``credentials.redact``: no credential is shown."""
 from __future__ import annotations
 
 import contextlib
@@ -12,6 +13,7 @@ from typing import Any
 from doit.exceptions import InvalidDodoFile, TaskFailed
 
 from ..config.project import LegacyManifestError, Project, load_project
+from ..credentials import redact
 from ..errors import MicropkgError
 from ..scope import command_dict, enter
 
@@ -22,7 +24,7 @@ def loading() -> Iterator[None]:
     try:
         yield
     except MicropkgError as exc:
-        raise InvalidDodoFile(str(exc)) from None
+        raise InvalidDodoFile(redact(str(exc))) from None
 
 
 def action(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -33,7 +35,7 @@ def action(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             result = func(*args, **kwargs)
         except MicropkgError as exc:
-            return TaskFailed(str(exc))
+            return TaskFailed(redact(str(exc)))
         if isinstance(result, dict):
             return result
         for line in result or ():
@@ -49,9 +51,9 @@ def clean_action(func: Callable[..., Any]) -> Callable[..., Any]:
     def run(*args: Any, **kwargs: Any) -> None:
         try:
             for line in func(*args, **kwargs) or ():
-                print(line)
+                print(redact(line))
         except MicropkgError as exc:
-            print(f"ERROR: {exc}")  # doit clean shows an action's stdout only
+            print(redact(f"ERROR: {exc}"))  # doit clean shows an action's stdout only
     return run
 
 
@@ -102,11 +104,28 @@ def option(name: str, help: str, long: str | None = None, kind: type = str, shor
     return opt
 
 
+def redacted(value: Any) -> Any:
+    """A task's configuration for ``config_changed``, credentials hidden: ``doit info`` prints
+    it (a new token alone does not make a pull stale; any other change does)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: redacted(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redacted(item) for item in value]
+    return value
+
+
 def say(message: str) -> None:
     """One line in one flushed write: lines of tasks running at once in ``doit -n N`` worker
     processes never split or merge (print() writes the text and the newline separately)."""
-    sys.stdout.write(f"{message}\n")
+    sys.stdout.write(f"{redact(message)}\n")
     sys.stdout.flush()
+
+
+def warn(message: str) -> None:
+    """One line on stderr, credentials hidden."""
+    sys.stderr.write(f"{redact(message)}\n")
 
 
 def message_task(doc: str | None, message: str) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 against what was pulled and against their sources. ``--check`` fails the task (exit 1)."""
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from doit import task_params
@@ -10,7 +9,7 @@ from doit import task_params
 from ..config.project import Project
 from ..errors import MicropkgError, one_line
 from .console import MACHINE_OUTPUT
-from .edge import action, loading, option, say
+from .edge import action, loading, option, say, warn
 from .edge import project as current_project
 from .pull import recover
 
@@ -82,7 +81,7 @@ def outdated_action(project: Project, check: bool, as_json: bool) -> list[str]:
     rows = outdated(project, read_lock(project), project.manifest.limits)
     for row in rows:
         if row.error:
-            sys.stderr.write(f"warning: {project.package_name}.{row.module}: newest version unknown: {row.error}\n")
+            warn(f"warning: {project.package_name}.{row.module}: newest version unknown: {row.error}")
     lines = [to_json(rows)] if as_json else table(rows, project.package_name)
     behind = [f"{r.module} {r.installed} < {r.newest}" for r in rows if r.behind]
     if check and behind:

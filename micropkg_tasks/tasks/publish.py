@@ -18,7 +18,8 @@ from doit.tools import config_changed
 
 from ..config import manifest
 from ..config.project import Project
-from .edge import action, loading, message_task, option
+from ..credentials import redact
+from .edge import action, loading, message_task, option, redacted
 from .edge import project as current_project
 from .package import collected
 
@@ -45,7 +46,7 @@ class PublishUptodate(config_changed):  # type: ignore[misc]  # doit's class car
 
     def __init__(self, project: Project, files: list[str], dest: manifest.Publish, label: str,
                  limits: manifest.Limits) -> None:
-        super().__init__({"to": [dest.url, dest.repository, dest.simple, dest.fs_args]})
+        super().__init__(redacted({"to": [dest.url, dest.repository, dest.simple, dest.fs_args]}))  # doit info shows it
         self.args = project, files, dest, label, limits
 
     def __call__(self, task: Any, values: dict[str, Any]) -> bool:
@@ -69,7 +70,7 @@ def publish_tasks(project: Project, specs: list[manifest.PackageSpec], dest: man
         label = where("publish", spec.module_path)
         yield {
             "name": spec.module_path,
-            "doc": f"upload {' + '.join(files)} -> {dest.shown}",
+            "doc": redact(f"upload {' + '.join(files)} -> {dest.shown}"),
             "actions": [(publish_action, [project, files, dest, label, limits])],
             "file_dep": files,  # targets of package:<module path>: doit runs it first when it exists
             "uptodate": [PublishUptodate(project, files, dest, label, limits)],

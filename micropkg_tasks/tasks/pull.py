@@ -10,8 +10,9 @@ from doit import task_params
 from ..config import manifest
 from ..config.fs_args import fs_args_path
 from ..config.project import Project
+from ..credentials import redact
 from ..errors import ManifestError, one_line
-from .edge import action, clean_action, loading, message_task, option
+from .edge import action, clean_action, loading, message_task, option, redacted
 from .edge import project as current_project
 
 PULL_PARAMS = [
@@ -68,6 +69,20 @@ def pulled(project: Project, spec: manifest.PullSpec) -> bool:
     return is_installed(project, spec)
 
 
+class Pulled:
+    """A pull task's uptodate check: its install is recorded. ``doit info`` prints uptodate
+    checks: this one by its source, credentials hidden."""
+
+    def __init__(self, project: Project, spec: manifest.PullSpec) -> None:
+        self.project, self.spec = project, spec
+
+    def __call__(self) -> bool:
+        return pulled(self.project, self.spec)
+
+    def __repr__(self) -> str:
+        return f"pulled({redact(self.spec.source)!r})"
+
+
 @action
 def compile_action(project: Project, command: list[str]) -> dict[str, Any]:
     from ..actions.compile import compile_requirements
@@ -86,8 +101,9 @@ def requirements_compiled(task: Any, values: dict[str, Any], project: Project) -
 
 
 def task_name(source: str) -> str:
-    """doit forbids '=' in task names; requirements such as 'x==1' keep a readable name."""
-    return source.replace("=", "%3D")
+    """doit forbids '=' in task names; requirements such as 'x==1' keep a readable name. doit
+    prints names: a URL's credentials are hidden (``pull:https://***@host/x.tar.gz``)."""
+    return redact(source).replace("=", "%3D")
 
 
 def pull_tasks(project: Project, specs: list[manifest.PullSpec], force: bool,
@@ -105,10 +121,10 @@ def pull_tasks(project: Project, specs: list[manifest.PullSpec], force: bool,
         names.append(f"pull:{task_name(spec.source)}")
         yield {
             "name": task_name(spec.source),
-            "doc": f"pull {spec.source} into {project.package_name}/{into}{spec.alias or '<its name>'}",
+            "doc": f"pull {redact(spec.source)} into {project.package_name}/{into}{spec.alias or '<its name>'}",
             "actions": [(pull_action, [project, spec, force, limits, merge])],
             "file_dep": file_dep,
-            "uptodate": [config_changed(spec.as_dict()), (pulled, [project, spec]), not force],
+            "uptodate": [config_changed(redacted(spec.as_dict())), Pulled(project, spec), not force],
             "clean": [(unpull_spec_action, [project, spec])],
             "verbosity": 2,
         }
