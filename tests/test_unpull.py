@@ -47,3 +47,86 @@ def test_unpull_of_an_unknown_module_names_the_installed_ones(consumer, tmp_path
     assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
     assert "unpull: pipelines.nope is not in micropkg.lock; installed modules: dp" in proc.stdout
     assert snapshot(consumer) == before
+
+
+# -- issue 17, point 1: --force aimed at one entry, and a user's file is never deleted ---------
+
+PARAMS = b"data_processing:\n  rows: 10\n"
+
+
+def _two_entries(consumer, tmp_path):
+    """data_processing (shipping a parameters file the user already has, byte for byte) and
+    reporting, both under pipelines/, from the manifest; one plain `doit pull`."""
+    dist = consumer / "dist"
+    dist.mkdir()
+    make_tar(dist / "data_processing-1.0.tar.gz", sdist_entries("data_processing", "1.0", files={
+        "nodes.py": "VALUE = 1\n", "config/parameters_data_processing.yml": PARAMS.decode()}))
+    for version, value in (("1.0", "1"), ("2.0", "2")):
+        make_tar(dist / f"reporting-{version}.tar.gz", sdist_entries("reporting", version, files={
+            "nodes.py": f"VALUE = {value}\n"}))
+    (consumer / "conf/base/parameters_data_processing.yml").write_bytes(PARAMS)
+    add_manifest(consumer, '[tool.micropkg.pull]\n"dist/data_processing-1.0.tar.gz" = {destination = "pipelines"}\n'
+                 '"dist/reporting-1.0.tar.gz" = {destination = "pipelines"}\n')
+    out = doit(consumer, "pull").stdout
+    assert "left 1 identical file(s) already in the project as they were" in out
+
+
+def test_force_aimed_at_one_entry_then_unpull_never_deletes_the_users_file(consumer, tmp_path):
+    _two_entries(consumer, tmp_path)
+    params = consumer / "conf/base/parameters_data_processing.yml"
+    assert "parameters_data_processing" not in (consumer / "micropkg.lock").read_text()
+    # the user edits both micro-packages; reporting 2.0 changes the file they edited
+    dp_nodes, rep_nodes = (consumer / f"src/consumer/pipelines/{m}/nodes.py" for m in ("data_processing", "reporting"))
+    dp_nodes.write_text("VALUE = 'mine'\n")
+    rep_nodes.write_text("VALUE = 'mine too'\n")
+    py = consumer / "pyproject.toml"
+    py.write_text(py.read_text().replace("reporting-1.0", "reporting-2.0"))
+    proc = doit(consumer, "pull", check=False)
+    assert proc.returncode == 1 and "src/consumer/pipelines/reporting/nodes.py (changed since it was pulled)" in proc.stdout
+
+    # --force alone would replace every entry's edits: it asks for one entry, changing nothing
+    before = snapshot(consumer)
+    proc = doit(consumer, "pull", "--force", check=False)
+    assert proc.returncode == 3 and "--force replaces your edits, so it takes one entry: doit pull --force " \
+        "--source=<one of dist/data_processing-1.0.tar.gz, dist/reporting-2.0.tar.gz>" in proc.stderr
+    assert snapshot(consumer) == before
+
+    # aimed at the reporting entry: that entry as the manifest says (under pipelines/), nothing else
+    proc = doit(consumer, "pull", "--force", "--source=dist/reporting-2.0.tar.gz")
+    assert "updated from 1.0 to reporting 2.0 into consumer.pipelines.reporting" in proc.stdout
+    assert "forced over 1 conflicting file(s), your edits replaced by the pulled version: " \
+           "src/consumer/pipelines/reporting/nodes.py" in proc.stdout
+    assert [line for line in proc.stdout.splitlines() if line.startswith(".  pull:")] == [
+        ".  pull:dist/reporting-2.0.tar.gz"]
+    assert rep_nodes.read_text() == "VALUE = 2\n" and not (consumer / "src/consumer/reporting").exists()
+    assert dp_nodes.read_text() == "VALUE = 'mine'\n"  # the other entry's edit is untouched
+    assert "parameters_data_processing" not in (consumer / "micropkg.lock").read_text()
+
+    out = doit(consumer, "unpull", "--module=pipelines.data_processing").stdout
+    assert "kept 1 file(s) changed since the pull: src/consumer/pipelines/data_processing/nodes.py" in out
+    assert params.read_bytes() == PARAMS  # the user's file, same bytes
+
+    # forced at data_processing itself, the user's identical file is adopted: still never deleted
+    (consumer / "src/consumer/pipelines/data_processing/nodes.py").unlink()
+    out = doit(consumer, "pull", "--force", "--source=dist/data_processing-1.0.tar.gz").stdout
+    assert "adopted 1 file(s) that were in the project before the pull" in out
+    out = doit(consumer, "unpull", "--module=pipelines.data_processing").stdout
+    assert "left 1 adopted file(s) in place (they were in the project before the pull): " \
+           "conf/base/parameters_data_processing.yml" in out
+    assert params.read_bytes() == PARAMS
+    assert not (consumer / "src/consumer/pipelines/data_processing").exists()
+
+
+def test_force_never_takes_a_file_another_entry_owns(consumer, tmp_path):
+    first = make_tar(tmp_path / "one-1.0.tar.gz", sdist_entries("one", "1.0", files={
+        "config/parameters/two/one.yml": "x: 1\n"}))
+    doit(consumer, "pull", f"--source={first}")
+    # Kedro's pattern 3 selects parameters/two/one.yml for a package named two... and one's own
+    second = make_tar(tmp_path / "two-1.0.tar.gz", sdist_entries("two", "1.0", files={
+        "config/parameters/two/one.yml": "x: 2\n"}))
+    before = snapshot(consumer)
+    proc = doit(consumer, "pull", f"--source={second}", "--force", check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
+    assert "conf/base/parameters/two/one.yml (installed by one), another pull's file(s); --force never takes " \
+           "them" in proc.stdout
+    assert snapshot(consumer) == before
