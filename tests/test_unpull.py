@@ -1,6 +1,11 @@
 """Undo: `doit clean pull:<source>` removes exactly the install its task made, and
 `doit unpull --module M` removes any install recorded in the lock, ad hoc ones included."""
-from conftest import add_manifest, doit, make_tar, sdist_entries, snapshot
+import os
+import shutil
+import stat
+
+import pytest
+from conftest import add_manifest, clean_env, copy_tree, doit, make_tar, sdist_entries, snapshot
 
 
 def _sdist(tmp_path):
@@ -130,3 +135,80 @@ def test_force_never_takes_a_file_another_entry_owns(consumer, tmp_path):
     assert "conf/base/parameters/two/one.yml (installed by one), another pull's file(s); --force never takes " \
            "them" in proc.stdout
     assert snapshot(consumer) == before
+
+
+# -- issue 17, point 3: unpull takes the entry out of the manifest, or the next pull undoes it ---
+
+def _crlf_manifest(consumer, tmp_path, table="tool.micropkg"):
+    sdist, other = _sdist(tmp_path), make_tar(tmp_path / "other-1.0.tar.gz", sdist_entries("other", "1.0"))
+    py = consumer / "pyproject.toml"
+    text = py.read_text() + (f'\n# what we pull\n[{table}.pull]\n"{sdist}" = {{alias = "tidy"}}  # the cleaner\n'
+                             f'"{other}" = {{}}\n\n[tool.black]\nline-length = 100\n')
+    py.write_bytes(text.replace("\n", "\r\n").encode())
+    os.chmod(py, 0o640)
+    return py, sdist, other
+
+
+def test_unpull_takes_the_manifest_entry_out_and_the_next_pull_leaves_it_out(consumer, tmp_path):
+    py, sdist, other = _crlf_manifest(consumer, tmp_path)
+    pristine = py.read_bytes()
+    doit(consumer, "pull")
+    out = doit(consumer, "unpull", "--module=tidy").stdout
+    assert f"took '{sdist}' out of [tool.micropkg.pull] in pyproject.toml, so the next doit pull does not bring " \
+           "it back" in out
+    # exactly that line is gone: the rest byte for byte, CRLF line endings and the file's mode kept
+    assert py.read_bytes() == pristine.replace(f'"{sdist}" = {{alias = "tidy"}}  # the cleaner\r\n'.encode(), b"")
+    assert stat.S_IMODE(py.stat().st_mode) == 0o640
+    proc = doit(consumer, "pull")
+    assert f"pull:{sdist}" not in proc.stdout and not (consumer / "src/consumer/tidy").exists()
+    assert "other" in (consumer / "micropkg.lock").read_text()
+
+
+def test_unpull_edits_the_legacy_table_too(consumer, tmp_path):
+    py, sdist, other = _crlf_manifest(consumer, tmp_path, table="tool.kedro.micropkg")
+    py.write_bytes(py.read_bytes().replace(b"[tool.micropkg]\r\ncompile = false\r\n", b""))
+    text = py.read_bytes().replace(b'[tool.kedro.micropkg.pull]', b'[tool.kedro.micropkg]\r\ncompile = false\r\n\r\n'
+                                   b'[tool.kedro.micropkg.pull]')
+    py.write_bytes(text)
+    doit(consumer, "pull")
+    out = doit(consumer, "unpull", "--module=other").stdout
+    assert f"took '{other}' out of [tool.kedro.micropkg.pull]" in out
+    assert py.read_bytes() == text.replace(f'"{other}" = {{}}\r\n'.encode(), b"")
+
+
+@pytest.mark.parametrize("mode", ["_MICROPKG_TEST_FAIL_AT", "_MICROPKG_TEST_KILL_AT"])
+def test_unpull_and_its_manifest_edit_are_one_transaction(consumer, tmp_path, mode):
+    """Failing or killed at every point: the files, the lock and pyproject.toml all change, or none."""
+    _crlf_manifest(consumer, tmp_path)
+    doit(consumer, "pull")
+    pristine = copy_tree(consumer, tmp_path / "pristine")
+    before = snapshot(consumer)
+    doit(consumer, "unpull", "--module=tidy")
+    after = snapshot(consumer)
+    assert after["pyproject.toml"] != before["pyproject.toml"]
+    point = 0
+    while True:
+        point += 1
+        shutil.rmtree(consumer)
+        copy_tree(pristine, consumer)
+        proc = doit(consumer, "unpull", "--module=tidy", env=clean_env(**{mode: str(point)}), check=False)
+        doit(consumer, "list")  # the next command rolls back (or finishes) what was interrupted
+        assert snapshot(consumer) in (before, after), f"half an unpull at point {point}"
+        if proc.returncode == 0:
+            break
+        assert "Traceback" not in proc.stdout + proc.stderr
+    assert point > 5  # every point between file operations was exercised
+
+
+def test_remove_pull_entries_keeps_every_other_byte_or_refuses():
+    from micropkg_tasks.config.unlist import remove_pull_entries
+    from micropkg_tasks.errors import ManifestError
+
+    text = '[tool.micropkg]\npull."a.tar.gz" = {}\npull."b.tar.gz" = {}  # b\n\n[x]\ny = 1\n'
+    assert remove_pull_entries(text, "tool.micropkg", ["a.tar.gz"]) == \
+        '[tool.micropkg]\npull."b.tar.gz" = {}  # b\n\n[x]\ny = 1\n'
+    sub = '[tool.micropkg.pull]\n"b.tar.gz" = {}\n\n[tool.micropkg.pull."a.tar.gz"]\nalias = "x"\n\n[z]\nq = 1\n'
+    assert remove_pull_entries(sub, "tool.micropkg", ["a.tar.gz"]) == '[tool.micropkg.pull]\n"b.tar.gz" = {}\n\n[z]\nq = 1\n'
+    assert remove_pull_entries(text, "tool.micropkg", []) == text
+    with pytest.raises(ManifestError, match="cannot take the entry out"):
+        remove_pull_entries(text, "tool.micropkg", ["nope.tar.gz"])

@@ -407,28 +407,36 @@ def installed_by(entries: dict[str, LockEntry], spec: PullSpec) -> LockEntry | N
 
 def is_installed(project: Project, spec: PullSpec) -> bool:
     """Whether the lock records this spec's install with all its files present (but those you
-    deleted that upgrades keep deleted): doit's cheap up-to-date check (``read_lock`` parses
-    the lock once per version of the file, whatever the number of tasks). A lock that cannot be
-    read is "not installed": the task runs, and its action says what is wrong in one line."""
+    deleted that upgrades keep deleted) and the micro-packages it imports installed: doit's cheap
+    up-to-date check (``read_lock`` parses the lock once per version of the file, whatever the
+    number of tasks). A lock that cannot be read is "not installed": the task runs, and its
+    action says what is wrong in one line."""
     try:
-        entry = installed_by(read_lock(project), spec)
+        entries = read_lock(project)
     except MicropkgError:
         return False
-    return entry is not None and all(path in entry.deleted or (project.root / path).is_file() for path in entry.files)
+    entry = installed_by(entries, spec)
+    return (entry is not None and all(dep in entries for dep in entry.dependencies)  # else: reinstall what it imports
+            and all(path in entry.deleted or (project.root / path).is_file() for path in entry.files))
 
 
 def unpull_spec(project: Project, spec: PullSpec, dryrun: bool = False) -> list[str]:
-    """``doit clean pull:<source>``: remove exactly the install this task made."""
+    """``doit clean pull:<source>``: remove exactly the install this task made (the manifest
+    entry stays: cleaning a task is undone by running it again, as doit's clean always is)."""
     with project_lock(project.state_dir):
         transaction.recover(project)
-        entry = installed_by(read_lock(project), spec)
+        entries = read_lock(project)
+        entry = installed_by(entries, spec)
         if entry is None:
             return [f"{where('pull', spec.source)}: nothing recorded in {project.lock_path.name}, nothing to remove"]
-        return _remove(project, entry.module, dryrun)
+        _refuse_dependents(entries, [entry.module], f"{where('pull', spec.source)}: {entry.module}", "doit clean")
+        return _remove(project, [entry.module], dryrun)
 
 
-def unpull(project: Project, module: str, dryrun: bool = False) -> list[str]:
-    """``doit unpull --module M``: remove any recorded install, from the manifest or ad hoc."""
+def unpull(project: Project, module: str, dryrun: bool = False, with_dependents: bool = False) -> list[str]:
+    """``doit unpull --module M``: remove any recorded install, from the manifest or ad hoc,
+    and its manifest entry (else the next ``doit pull`` brings it back). One that other pulled
+    micro-packages import is refused, naming them, unless ``with_dependents`` removes them too."""
     with project_lock(project.state_dir):
         transaction.recover(project)
         entries = read_lock(project)
@@ -436,30 +444,109 @@ def unpull(project: Project, module: str, dryrun: bool = False) -> list[str]:
             known = ", ".join(sorted(entries)) or "none"
             raise MicropkgError(f"unpull: {one_line(module, 80) or '(no --module)'} is not in {project.lock_path.name}; "
                                 f"installed modules: {known}")
-        return _remove(project, module, dryrun)
+        modules = dependents(entries, module) + [module]
+        if not with_dependents:
+            _refuse_dependents(entries, [module], f"unpull: {module}", "--with-dependents")
+        return _remove(project, modules, dryrun, unlist=True)
 
 
-def _remove(project: Project, module: str, dryrun: bool) -> list[str]:
-    """Remove what the pull of ``module`` installed, atomically (the caller holds the lock).
-    Files changed since the pull are kept and named; requirements.in is left as it is."""
+def dependents(entries: dict[str, LockEntry], module: str) -> list[str]:
+    """The installed micro-packages whose imports land on ``module``, directly or not, as the
+    lock records them (``dependencies``), those that import the others first."""
+    found: list[str] = []
+    todo = [module]
+    while todo:
+        current = todo.pop()
+        for other in sorted(entries):
+            if current in entries[other].dependencies and other not in found and other != module:
+                found.append(other)
+                todo.append(other)
+    return found[::-1]
+
+
+def _refuse_dependents(entries: dict[str, LockEntry], modules: list[str], label: str, option: str) -> None:
+    importers = sorted({d for m in modules for d in dependents(entries, m)} - set(modules))
+    if importers:
+        how = ("unpull them too with --with-dependents, or unpull them first" if option == "--with-dependents"
+               else "unpull them first (doit unpull --module ... --with-dependents removes them together)")
+        raise MicropkgError(f"{label} is imported by {', '.join(importers)}, which would break without it; "
+                            f"{how}. Nothing was changed")
+
+
+def _remove(project: Project, modules: list[str], dryrun: bool, unlist: bool = False) -> list[str]:
+    """Remove what the pulls of ``modules`` installed, in one transaction (the caller holds the
+    lock). Files changed since the pull are kept and named, so are adopted files (they were in
+    the project before it); requirements.in is left as it is. ``unlist``: their manifest
+    entries go too, in the same transaction."""
     entries = read_lock(project)
-    entry = entries[module]
+    messages: list[str] = []
+    deletes: list[str] = []
+    for module in modules:
+        messages += _removal(project, entries[module], dryrun, deletes)
+    writes: dict[str, bytes] = {}
+    if unlist:
+        writes, said = _unlisted(project, [entries[m] for m in modules], dryrun)
+        messages += said
+    if dryrun:
+        return messages
+    rest = {m: e for m, e in entries.items() if m not in modules}
+    if rest:
+        writes[project.rel(project.lock_path)] = render_lock(rest).encode("utf-8")
+    elif project.lock_path.exists():
+        deletes.append(project.rel(project.lock_path))
+    transaction.apply(project, writes, deletes)
+    return messages
+
+
+def _removal(project: Project, entry: LockEntry, dryrun: bool, deletes: list[str]) -> list[str]:
+    """What removing one install deletes (appended to ``deletes``), and the lines saying so."""
     current = _current(project, entry.files)
     adopted = sorted(p for p in entry.adopted if current[p] is not None)
-    deletes = sorted(p for p, sha in entry.files.items() if current[p] == sha and p not in entry.adopted)
+    mine = sorted(p for p, sha in entry.files.items() if current[p] == sha and p not in entry.adopted)
     kept = sorted(p for p, sha in entry.files.items() if current[p] not in (None, sha) and p not in entry.adopted)
+    deletes += mine
     messages = [f"{'would remove' if dryrun else 'removed'} {entry.name} {entry.version} from "
-                f"{project.package_name}.{entry.module} ({len(deletes)} files)"]
+                f"{project.package_name}.{entry.module} ({len(mine)} files)"]
     if kept:
         messages.append(f"kept {len(kept)} file(s) changed since the pull: {', '.join(kept)}")
     if adopted:
         messages.append(f"left {len(adopted)} adopted file(s) in place (they were in the project before the pull): "
                         f"{', '.join(adopted)}")
-    if dryrun:
-        return messages
-    rest = {m: e for m, e in entries.items() if m != entry.module}
-    writes = {project.rel(project.lock_path): render_lock(rest).encode("utf-8")} if rest else {}
-    if not rest and project.lock_path.exists():
-        deletes.append(project.rel(project.lock_path))
-    transaction.apply(project, writes, deletes)
     return messages
+
+
+def _unlisted(project: Project, removed: list[LockEntry], dryrun: bool) -> tuple[dict[str, bytes], list[str]]:
+    """pyproject.toml without the manifest entries of ``removed`` (none for ad hoc pulls), as a
+    write for the transaction, and the line saying so."""
+    import sys
+
+    from ..config.manifest import pull_specs
+    from ..config.unlist import remove_pull_entries
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    path = project.root / "pyproject.toml"
+    try:
+        text = path.read_bytes().decode("utf-8")  # no newline translation: CRLF files stay CRLF
+        micropkg = tomllib.loads(text)
+        for part in project.table.split("."):
+            micropkg = micropkg.get(part, {})
+        keys = list(micropkg.get("pull", {}))
+        specs = pull_specs(micropkg, project.table)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError, MicropkgError):
+        return {}, []  # no readable manifest: nothing of it to take out
+    listed = [key for key, spec in zip(keys, specs)
+              if any(e.source == spec.source and e.alias == (spec.alias or "") and e.destination == (spec.destination or "")
+                     for e in removed)]
+    if not listed:
+        return {}, []
+    if os.path.islink(path):
+        raise MicropkgError("unpull: pyproject.toml is a symbolic link, so its manifest entry cannot be taken out "
+                            "safely; nothing was changed (remove the entry by hand, then unpull again)")
+    new = remove_pull_entries(text, project.table, listed).encode("utf-8")
+    line = (f"{'would take' if dryrun else 'took'} {', '.join(one_line(repr(k), 120) for k in listed)} out of [{project.table}.pull] "
+            "in pyproject.toml, so the next doit pull does not bring it back")
+    return {project.rel(path): new}, [line]

@@ -28,6 +28,8 @@ PULL_PARAMS = [
 ]
 UNPULL_PARAMS = [
     option("module", "installed module path to remove, e.g. pipelines.tidy (see micropkg.lock)"),
+    option("with_dependents", "also remove the pulled micro-packages that import it (else unpull refuses, naming "
+           "them)", long="with-dependents", kind=bool),
 ]
 
 
@@ -56,10 +58,10 @@ def unpull_spec_action(project: Project, spec: manifest.PullSpec, dryrun: bool) 
 
 
 @action
-def unpull_action(project: Project, module: str) -> list[str]:
+def unpull_action(project: Project, module: str, with_dependents: bool = False) -> list[str]:
     from ..actions.pull import unpull
 
-    return unpull(project, module)
+    return unpull(project, module, with_dependents=with_dependents)
 
 
 def pulled(project: Project, spec: manifest.PullSpec) -> bool:
@@ -157,10 +159,10 @@ def task_pull(source: str, alias: str, env: str, destination: str, fs_args: str,
 
 
 @task_params(UNPULL_PARAMS)
-def task_unpull(module: str) -> Any:
-    """Remove a pulled micro-package by its installed module path (--module); edited files are kept."""
+def task_unpull(module: str, with_dependents: bool) -> Any:
+    """Remove a pulled micro-package by its installed module path (--module) and its manifest entry; edited files are kept."""
     with loading():
         project = current_project()
-        return {"doc": task_unpull.__doc__, "actions": [(unpull_action, [project, module])],
+        return {"doc": task_unpull.__doc__, "actions": [(unpull_action, [project, module, with_dependents])],
                 "uptodate": [False], "verbosity": 2}
 
