@@ -109,11 +109,12 @@ def test_force_aimed_at_one_entry_then_unpull_never_deletes_the_users_file(consu
 
     out = doit(consumer, "unpull", "--module=pipelines.data_processing").stdout
     assert "kept 1 file(s) changed since the pull: src/consumer/pipelines/data_processing/nodes.py" in out
+    assert "took 'dist/data_processing-1.0.tar.gz' out of [tool.micropkg.pull]" in out
     assert params.read_bytes() == PARAMS  # the user's file, same bytes
 
     # forced at data_processing itself, the user's identical file is adopted: still never deleted
     (consumer / "src/consumer/pipelines/data_processing/nodes.py").unlink()
-    out = doit(consumer, "pull", "--force", "--source=dist/data_processing-1.0.tar.gz").stdout
+    out = doit(consumer, "pull", "--force", "--source=dist/data_processing-1.0.tar.gz", "--destination=pipelines").stdout
     assert "adopted 1 file(s) that were in the project before the pull" in out
     out = doit(consumer, "unpull", "--module=pipelines.data_processing").stdout
     assert "left 1 adopted file(s) in place (they were in the project before the pull): " \
