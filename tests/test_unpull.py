@@ -151,7 +151,7 @@ def _crlf_manifest(consumer, tmp_path, table="tool.micropkg"):
 
 
 def test_unpull_takes_the_manifest_entry_out_and_the_next_pull_leaves_it_out(consumer, tmp_path):
-    py, sdist, other = _crlf_manifest(consumer, tmp_path)
+    py, sdist, _ = _crlf_manifest(consumer, tmp_path)
     pristine = py.read_bytes()
     doit(consumer, "pull")
     out = doit(consumer, "unpull", "--module=tidy").stdout
@@ -165,8 +165,26 @@ def test_unpull_takes_the_manifest_entry_out_and_the_next_pull_leaves_it_out(con
     assert "other" in (consumer / "micropkg.lock").read_text()
 
 
+@pytest.mark.parametrize("how", ["read-only", "link"])
+def test_a_pyproject_that_cannot_be_edited_safely_stops_the_unpull(consumer, tmp_path, how):
+    py, _, _ = _crlf_manifest(consumer, tmp_path)
+    doit(consumer, "pull")
+    if how == "link":
+        real = consumer / "real-pyproject.toml"
+        py.rename(real)
+        py.symlink_to(real.name)
+    else:
+        os.chmod(py, 0o444)
+    before = snapshot(consumer)
+    proc = doit(consumer, "unpull", "--module=tidy", check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
+    assert ("pyproject.toml is read-only" if how == "read-only" else "pyproject.toml is a symbolic link") in \
+        proc.stdout + proc.stderr
+    assert snapshot(consumer) == before and (consumer / "src/consumer/tidy").is_dir()
+
+
 def test_unpull_edits_the_legacy_table_too(consumer, tmp_path):
-    py, sdist, other = _crlf_manifest(consumer, tmp_path, table="tool.kedro.micropkg")
+    py, _, other = _crlf_manifest(consumer, tmp_path, table="tool.kedro.micropkg")
     py.write_bytes(py.read_bytes().replace(b"[tool.micropkg]\r\ncompile = false\r\n", b""))
     text = py.read_bytes().replace(b'[tool.kedro.micropkg.pull]', b'[tool.kedro.micropkg]\r\ncompile = false\r\n\r\n'
                                    b'[tool.kedro.micropkg.pull]')

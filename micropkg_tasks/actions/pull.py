@@ -546,6 +546,9 @@ def _unlisted(project: Project, removed: list[LockEntry], dryrun: bool) -> tuple
     if os.path.islink(path):
         raise MicropkgError("unpull: pyproject.toml is a symbolic link, so its manifest entry cannot be taken out "
                             "safely; nothing was changed (remove the entry by hand, then unpull again)")
+    if not os.stat(path).st_mode & stat.S_IWUSR:  # refused, as doit migrate refuses it
+        raise MicropkgError("unpull: pyproject.toml is read-only; make it writable (chmod u+w pyproject.toml) and "
+                            "run again; nothing was changed")
     new = remove_pull_entries(text, project.table, listed).encode("utf-8")
     line = (f"{'would take' if dryrun else 'took'} {', '.join(one_line(repr(k), 120) for k in listed)} out of [{project.table}.pull] "
             "in pyproject.toml, so the next doit pull does not bring it back")
