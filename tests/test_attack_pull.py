@@ -318,12 +318,30 @@ def test_kedro_sdists_still_pull(consumer):
     assert (consumer / "conf/base/parameters_cleaning.yml").is_file()
 
 
-def test_force_is_how_a_user_hands_identical_files_to_the_pull(consumer, tmp_path):
+def test_force_adopts_identical_files_and_no_removal_ever_deletes_them(consumer, tmp_path):
     """After deleting a corrupt lock, the pulled files are on disk but owned by nobody:
-    ``--force`` is the user saying they are the pull's."""
+    ``--force`` records them as the pull's, as *adopted*: tracked (status, upgrades), but they
+    were in the project before the pull, so unpull, clean and an upgrade that drops them leave
+    them in place, and say so."""
     (consumer / "conf/base/parameters_tidy.yml").write_text("a: 1\n")
     v1 = tidy(tmp_path, files={"config/parameters_tidy.yml": "a: 1\n"})
     doit(consumer, "pull", f"--source={v1}")
+    assert "parameters_tidy.yml" not in (consumer / "micropkg.lock").read_text()
+    out = doit(consumer, "pull", f"--source={v1}", "--force").stdout
+    assert "adopted 1 file(s) that were in the project before the pull" in out
+    lock = (consumer / "micropkg.lock").read_text()
+    assert '"conf/base/parameters_tidy.yml" = ' in lock and 'adopted = ["conf/base/parameters_tidy.yml"]' in lock
+    assert "version = 3" in lock
+    out = doit(consumer, "unpull", "--module=tidy").stdout
+    assert "left 1 adopted file(s) in place (they were in the project before the pull): " \
+           "conf/base/parameters_tidy.yml" in out
+    assert (consumer / "conf/base/parameters_tidy.yml").read_text() == "a: 1\n"
+    assert not (consumer / "src/consumer/tidy").exists()
+    # an upgrade that drops an adopted file leaves it too, and no longer tracks it
+    doit(consumer, "pull", f"--source={v1}", "--force")
+    out = doit(consumer, "pull", f"--source={tidy(tmp_path, version='2.0')}").stdout
+    assert "left 1 adopted file(s) in place that this version drops" in out
+    assert (consumer / "conf/base/parameters_tidy.yml").read_text() == "a: 1\n"
     assert "parameters_tidy.yml" not in (consumer / "micropkg.lock").read_text()
     doit(consumer, "pull", f"--source={v1}", "--force")
     assert '"conf/base/parameters_tidy.yml" = ' in (consumer / "micropkg.lock").read_text()

@@ -1,5 +1,6 @@
 """Faults and concurrency: a pull killed or failing at every point between two file operations,
 a package run killed mid-write, corrupt state files, and two runs at once."""
+import re
 import shutil
 import signal
 import subprocess
@@ -132,9 +133,12 @@ def test_corrupt_or_deleted_lock(consumer, tmp_path):
     (consumer / "micropkg.lock").unlink()  # the way back: delete it and pull again
     assert "pull again with --force to record them" in doit(consumer, "pull", f"--source={v1}").stdout
     assert "[micropkg.files]\n\n" in (consumer / "micropkg.lock").read_text() + "\n"  # owns nothing it found
-    doit(consumer, "pull", f"--source={v1}", "--force")  # --force: they are the pull's
+    doit(consumer, "pull", f"--source={v1}", "--force")  # --force: they are the pull's, as adopted files
     relocked = (consumer / "micropkg.lock").read_text()
-    assert relocked == good.replace('added = ["pyyaml"]', "added = []")  # requirements.in had them already
+    files = re.findall(r'^"([^"]+)" = ', good, re.M)
+    adopted = "adopted = [" + ", ".join(f'"{f}"' for f in sorted(files)) + "]\n"
+    assert relocked == good.replace('added = ["pyyaml"]', "added = []").replace("version = 1", "version = 3") \
+        .replace("\n\n[micropkg.files]", f"\n{adopted}\n[micropkg.files]")  # requirements.in had them already
 
 
 def test_two_pulls_at_once_both_finish_and_lose_nothing(consumer, tmp_path):

@@ -363,3 +363,77 @@ def test_a_dependency_pulled_along_from_a_bucket_is_checked_with_the_entrys_fs_a
         assert "pulled b 1.1 into consumer.b" in doit(consumer, "pull", env=env).stdout
         rows = {r["module"]: r for r in json.loads(doit(consumer, "-r", "zero", "outdated", "--json", env=env).stdout)}
     assert [(rows[m]["newest"], rows[m]["error"]) for m in ("a", "b")] == [("1.0", None), ("1.1", None)]
+
+
+# -- issue 17, point 2: a dependency is never removed silently from under what imports it -----
+
+def _reporting_with_its_dependency(tmp_path, consumer):
+    """reporting imports data_processing; the manifest names reporting only, under pipelines/,
+    and data_processing is pulled along with it from the same folder."""
+    project = producer(tmp_path / "acme", {"data_processing": "VALUE = 7\n",
+                                           "reporting": "from acme.pipelines.data_processing.nodes import VALUE\n"})
+    doit(project, "package")
+    shutil.copytree(project / "dist", consumer / "dist")
+    add_manifest(consumer, '[tool.micropkg.pull]\n"dist/reporting-1.1.tar.gz" = {destination = "pipelines"}\n')
+    out = doit(consumer, "pull").stdout
+    assert "pulled data_processing 1.0 into consumer.pipelines.data_processing" in out
+    assert run_pulled(consumer, "consumer.pipelines.reporting.nodes") == "7"
+    assert 'dependencies = ["pipelines.data_processing"]' in (consumer / "micropkg.lock").read_text()
+
+
+def _import_fails(consumer, module):
+    proc = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=consumer,
+                          env=clean_env(PYTHONPATH="src"), capture_output=True, text=True)
+    return proc.returncode != 0 and "ModuleNotFoundError" in proc.stderr
+
+
+def test_unpulling_a_dependency_is_refused_naming_what_imports_it(tmp_path, consumer):
+    _reporting_with_its_dependency(tmp_path, consumer)
+    before = snapshot(consumer)
+    proc = doit(consumer, "unpull", "--module=pipelines.data_processing", check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
+    assert ("unpull: pipelines.data_processing is imported by pipelines.reporting, which would break without it; "
+            "unpull them too with --with-dependents, or unpull them first. Nothing was changed") in proc.stdout
+    assert snapshot(consumer) == before
+    assert not _import_fails(consumer, "consumer.pipelines.reporting.nodes")
+    assert doit(consumer, "status", "--check").returncode == 0
+    assert "  pipelines.reporting (reporting 1.1)\n    └─ pipelines.data_processing (data_processing 1.0)" in \
+        doit(consumer, "graph").stdout
+
+    proc = doit(consumer, "unpull", "--module=pipelines.data_processing", "--with-dependents")
+    assert "removed reporting 1.1 from consumer.pipelines.reporting" in proc.stdout
+    assert "removed data_processing 1.0 from consumer.pipelines.data_processing" in proc.stdout
+    assert "took 'dist/reporting-1.1.tar.gz' out of [tool.micropkg.pull] in pyproject.toml" in proc.stdout
+    assert _import_fails(consumer, "consumer.pipelines.reporting.nodes")
+    assert not (consumer / "micropkg.lock").exists() and not (consumer / "src/consumer/pipelines").exists()
+    assert "Nothing to pull" in doit(consumer, "pull").stdout  # and nothing comes back
+
+
+def test_a_missing_dependency_fails_status_shows_in_the_graph_and_pull_reinstalls_it(tmp_path, consumer):
+    """The dependency is gone but the lock still records what imports it (a lock merged from a
+    branch, an older release's unpull): nothing may stay green."""
+    from micropkg_tasks.config.project import load_project
+    from micropkg_tasks.store.lock import parse_lock, render_lock
+
+    _reporting_with_its_dependency(tmp_path, consumer)
+    lock = consumer / "micropkg.lock"
+    entries = parse_lock(lock.read_text(), load_project(consumer))
+    for path in entries.pop("pipelines.data_processing").files:
+        (consumer / path).unlink()
+    lock.write_text(render_lock(entries))
+    assert _import_fails(consumer, "consumer.pipelines.reporting.nodes")
+
+    proc = doit(consumer, "status", "--check", check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
+    assert "consumer.pipelines.reporting: reporting 1.1 from dist/reporting-1.1.tar.gz: 1 missing dependency" \
+        in proc.stdout
+    assert "  missing     consumer.pipelines.data_processing, which it imports, is not installed" in proc.stdout
+    assert "status: consumer.pipelines.reporting imports consumer.pipelines.data_processing, which is not " \
+           "installed (doit pull reinstalls it" in proc.stdout + proc.stderr
+    assert "    └─ pipelines.data_processing (not installed)" in doit(consumer, "graph").stdout
+
+    out = doit(consumer, "pull").stdout
+    assert "pulled data_processing 1.0 into consumer.pipelines.data_processing" in out
+    assert run_pulled(consumer, "consumer.pipelines.reporting.nodes") == "7"
+    assert doit(consumer, "status", "--check").returncode == 0
+    assert ".  pull:" not in doit(consumer, "pull").stdout  # and then it is up to date again

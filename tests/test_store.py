@@ -40,11 +40,12 @@ H1, H2, HX = "1" * 64, "2" * 64, "f" * 64
     pytest.param({"a": H2}, {"a": H1}, {"a": HX}, {},
                  Decision(("a",), (), ("a (changed since it was pulled)",), (), {"a": H2}), id="user-edit"),
     pytest.param({"a": H2}, {}, {"a": HX}, {},
-                 Decision(("a",), (), ("a (not installed by a pull)",), (), {"a": H2}), id="foreign"),
+                 Decision(("a",), (), ("a (not installed by a pull)",), (), {"a": H2}, adopted=("a",)),
+                 id="foreign"),
     pytest.param({"a": H2, "b": H1}, {}, {"a": H2, "b": None}, {},
                  Decision(("b",), (), (), ("a",), {"b": H1}), id="users-identical-file-is-never-owned"),
     pytest.param({"a": H2}, {}, {"a": None}, {"a": "other"},
-                 Decision(("a",), (), ("a (installed by other)",), (), {"a": H2}), id="owned-by-another"),
+                 Decision((), (), (), (), {}, blocked=("a (installed by other)",)), id="owned-by-another"),
     pytest.param({}, {"gone": H1}, {"gone": HX}, {},
                  Decision((), ("gone",), ("gone (changed since it was pulled)",)), id="edited-then-dropped"),
     pytest.param({}, {"gone": H1}, {"gone": None}, {}, Decision((), (), ()), id="dropped-already-missing"),
@@ -71,7 +72,20 @@ def test_an_upgrade_treats_a_deletion_as_an_edit(plan, recorded, current, expect
 
 def test_decide_adopts_identical_files_only_when_forced():
     decision = decide({"a": H2}, {}, {"a": H2}, {}, "tidy", adopt=True)
-    assert decision == Decision((), (), (), (), {"a": H2})
+    assert decision == Decision((), (), (), (), {"a": H2}, adopted=("a",))
+
+
+def test_adopted_files_stay_adopted_and_are_released_never_deleted_when_dropped():
+    # an upgrade keeps an adopted file adopted; one that drops it leaves it in place (released)
+    assert decide({"a": H1, "b": H1}, {"a": H2, "b": H2}, {"a": H2, "b": H2}, {}, "tidy",
+                  adopted={"a"}) == Decision(("a", "b"), (), (), (), {"a": H1, "b": H1}, adopted=("a",))
+    assert decide({"b": H1}, {"a": H2, "b": H2}, {"a": HX, "b": H2}, {}, "tidy", adopted={"a"}) == \
+        Decision(("b",), (), (), (), {"b": H1}, released=("a",))  # edited or not: never a conflict, never deleted
+
+
+def test_force_never_takes_another_pulls_file():
+    decision = decide({"a": H1}, {}, {"a": H1}, {"a": "other"}, "tidy", adopt=True)
+    assert decision.blocked == ("a (installed by other)",) and "a" not in decision.owned and decision.writes == ()
 
 
 # -- the lock ----------------------------------------------------------------------------------
@@ -93,21 +107,39 @@ def test_lock_round_trip(consumer):
     text = render_lock(entries)
     assert parse_lock(text, project) == entries
     assert render_lock(parse_lock(text, project)) == text  # stable: the same text every time
-    assert f"version = {LOCK_VERSION}" in text.splitlines()  # index: a field of version 2
+    assert "version = 2" in text.splitlines()  # index: a field of version 2
     assert "version = 1" in render_lock({"tidy": _entry()}).splitlines()  # older releases read it
+    adopted = {"tidy": _entry(adopted=("conf/base/parameters_tidy.yml",), dependencies=("lib.other",))}
+    newer = render_lock(adopted)
+    assert f"version = {LOCK_VERSION}" in newer.splitlines() and LOCK_VERSION == 3  # adopted, dependencies: 3
+    assert parse_lock(newer, project) == adopted and 'adopted = ["conf/base/parameters_tidy.yml"]' in newer
     assert text.count("index = ") == 1  # recorded only where a requirement came from a named index
     with pytest.raises(LockError, match="index of 'lib.other' has control characters"):
         parse_lock(text.replace("https://index.example/simple", "https://index.example/\\u001b[2J"), project)
     assert install_roots(project, "lib.other", "local") == ("src/consumer/lib/other", "tests/lib/other", "conf/local")
 
 
-@pytest.mark.parametrize("version", ["3", "0", '"1"', "true", None])
+@pytest.mark.parametrize("version", ["4", "0", '"1"', "true", None])
 def test_a_lock_of_another_version_is_refused_in_one_line(consumer, version):
     project = load_project(consumer)
     text = render_lock({"tidy": _entry()}).replace("version = 1\n",
                                                   f"version = {version}\n" if version else "")
-    with pytest.raises(LockError, match="this micropkg-tasks reads version 1 or 2") as err:
+    with pytest.raises(LockError, match="this micropkg-tasks reads versions 1 to 3") as err:
         parse_lock(text, project)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("line,message", [
+    ('adopted = "conf/base/parameters_tidy.yml"', "field 'adopted' must be an array of strings"),
+    ('adopted = ["conf/base/other.yml"]', "'adopted' of 'tidy' lists a file it does not install"),
+    ("dependencies = [1]", "field 'dependencies' must be an array of strings"),
+    ('dependencies = ["../x"]', "dependency '../x' of 'tidy' is not the module path of another micro-package"),
+    ('dependencies = ["tidy"]', "dependency 'tidy' of 'tidy' is not the module path"),
+])
+def test_forged_adopted_and_dependencies_fields_are_refused(consumer, line, message):
+    text = render_lock({"tidy": _entry()}).replace('name = "tidy"\n', f'name = "tidy"\n{line}\n', 1)
+    with pytest.raises(LockError, match=re.escape(message)) as err:
+        parse_lock(text.replace("version = 1", "version = 3"), load_project(consumer))
     assert "\n" not in str(err.value)
 
 

@@ -14,11 +14,11 @@ from ..config.fs_args import load_fs_args
 from ..config.manifest import DEFAULT_LIMITS, Limits, PullSpec
 from ..config.project import REQUIREMENTS_IN, REQUIREMENTS_TXT, Project
 from ..core.imports import rename_files
-from ..core.install import InstallPlan, Sdist, decide, plan_install, target_module
+from ..core.install import Decision, InstallPlan, Sdist, decide, plan_install, target_module
 from ..core.requirements import append_block, new_requirements
 from ..credentials import lock_safe
 from ..errors import ArchiveError, ConflictError, MicropkgError, SourceError, one_line, where
-from ..lifecycle.upgrade import MARKERS, NOTHING, merge_step, merged_messages
+from ..lifecycle.upgrade import MARKERS, NOTHING, Upgrade, merge_step, merged_messages
 from ..rules import NAME_MAX, PATH_MAX
 from ..sources import fetch
 from ..store import cache, transaction
@@ -88,15 +88,15 @@ def pull(project: Project, spec: PullSpec, force: bool = False, limits: Limits =
         plan = plan_install(project, spec, sdist)
         plan = InstallPlan(plan.module, rename_files(plan.files, renames, where("pull", spec.source)))
         check_path_lengths(project, spec, plan)
+        it = Pending(spec, sdist, plan, fetched.sha256, fetched.path, fetched.url, _modules(project, renames))
         with project_lock(project.state_dir):
             recovered = transaction.recover(project)
             if recovered:
                 messages.append(recovered)
             staged = Staged()  # the dependencies it brings along, then it: one transaction
-            for dep in first:
-                messages += _install(project, dep.spec, dep.sdist, dep.plan, dep.sha256, force, merge, dep.url,
-                                     staged=staged, defer=True)
-            messages += _install(project, spec, sdist, plan, fetched.sha256, force, merge, fetched.url, staged=staged)
+            for dep in first:  # --force is aimed at the entry pulled, never at what it brings along
+                messages += _install(project, dep, False, merge, staged=staged, defer=True)
+            messages += _install(project, it, force, merge, staged=staged)
             for dep in first:
                 keep_archive(project, dep.archive, dep.sha256)
             keep_archive(project, fetched.path, fetched.sha256)
@@ -140,6 +140,13 @@ class Pending:
     sha256: str
     archive: Path  # kept in the cache, as every pulled archive is
     url: str = ""  # the archive a requirement resolved to, recorded in the lock
+    requires: tuple[str, ...] = ()  # the installed module paths its imports land on (the lock's dependencies)
+
+
+def _modules(project: Project, renames: list[tuple[str, str]]) -> tuple[str, ...]:
+    """The module paths (under the project package) that a pull's imports were renamed to."""
+    prefix = f"{project.package_name}."
+    return tuple(sorted({target[len(prefix):] for _, target in renames if target.startswith(prefix)}))
 
 
 def resolve_dependencies(project: Project, spec: PullSpec, sdist: Sdist, tmp: Path, limits: Limits,
@@ -196,7 +203,8 @@ def resolve_dependencies(project: Project, spec: PullSpec, sdist: Sdist, tmp: Pa
         plan = plan_install(project, dep_spec, dep)
         plan = InstallPlan(plan.module, rename_files(plan.files, sub_renames, where("pull", dep_spec.source)))
         check_path_lengths(project, dep_spec, plan)
-        first += sub_first + [Pending(dep_spec, dep, plan, fetched.sha256, fetched.path, fetched.url)]
+        first += sub_first + [Pending(dep_spec, dep, plan, fetched.sha256, fetched.path, fetched.url,
+                                      _modules(project, sub_renames))]
         renames.append((dep.package, f"{project.package_name}.{planned[name]}"))
     return first, renames
 
@@ -283,9 +291,28 @@ def keep_archive(project: Project, archive: Path, sha256: str) -> None:
     cache.prune(project, {entry.sha256 for entry in read_lock(project).values()})
 
 
-def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, archive_sha: str,
-             force: bool, merge: str = "", url: str = "", staged: Staged | None = None,
+def _listed(paths: Iterable[str]) -> str:
+    paths = list(paths)
+    return ", ".join(paths[:MAX_LISTED]) + (f" and {len(paths) - MAX_LISTED} more" if len(paths) > MAX_LISTED else "")
+
+
+def _refuse(spec: PullSpec, decision: Decision, force: bool, hint: str, dependency: bool) -> None:
+    """Stop the pull, nothing changed: another pull's files (even with --force), or conflicts."""
+    label = where("pull", spec.source)
+    if decision.blocked:
+        raise ConflictError(f"{label}: would overwrite {'; '.join(decision.blocked[:MAX_LISTED])}, another pull's "
+                            "file(s); --force never takes them (unpull that micro-package first). Nothing was changed")
+    if decision.conflicts and not force:
+        conflicts = decision.conflicts
+        shown = "; ".join(conflicts[:MAX_LISTED]) + (f"; and {len(conflicts) - MAX_LISTED} more" if len(conflicts) > MAX_LISTED else "")
+        aim = (" (--force takes only the entry it names, not the micro-packages pulled along with it: pull "
+               f"{one_line(spec.source, 200)} first, with --force)") if dependency else ""
+        raise ConflictError(f"{label}: would overwrite {shown}. Nothing was changed; use --force to replace them{aim}{hint}")
+
+
+def _install(project: Project, it: Pending, force: bool, merge: str = "", staged: Staged | None = None,
              defer: bool = False) -> list[str]:
+    spec, sdist, plan, archive_sha = it.spec, it.sdist, it.plan, it.sha256
     label = where("pull", spec.source)
     staged = staged or Staged()
     entries = read_lock(project) if staged.entries is None else staged.entries
@@ -301,12 +328,10 @@ def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, 
     keep = (set() if force or entry is None else set(entry.files) if entry.sha256 != archive_sha
             else set(entry.deleted))
     decision = decide(plan_hashes, entry.files if entry else {}, current, owners, plan.module, adopt=force,
-                      keep_deleted=keep)
-    writes, deletes, conflicts, shared = decision.writes, list(decision.deletes), decision.conflicts, decision.shared
-    if conflicts and not force:
-        shown = "; ".join(conflicts[:MAX_LISTED]) + (f"; and {len(conflicts) - MAX_LISTED} more" if len(conflicts) > MAX_LISTED else "")
-        hint = "; or --merge=markers to merge your edits with conflict markers" if upgrade.unresolved and merge != MARKERS else ""
-        raise ConflictError(f"{label}: would overwrite {shown}. Nothing was changed; use --force to replace them{hint}")
+                      keep_deleted=keep, adopted=set(entry.adopted) if entry else set())
+    hint = "; or --merge=markers to merge your edits with conflict markers" if upgrade.unresolved and merge != MARKERS else ""
+    _refuse(spec, decision, force, hint, dependency=defer)
+    writes, deletes = decision.writes, list(decision.deletes)
 
     changes = {**staged.changes, **{path: upgrade.merged.get(path, plan.files[path]) for path in writes}}
     deletes += staged.deletes
@@ -322,8 +347,9 @@ def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, 
         alias=spec.alias or "", destination=spec.destination or "", env=spec.env,
         requirements=tuple(sdist.requirements),
         added=tuple(sorted(set(entry.added if entry else ()) | set(added))),
-        files=dict(decision.owned), conflicted=upgrade.conflicted, url=url,
+        files=dict(decision.owned), conflicted=upgrade.conflicted, url=it.url,
         index=(spec.index or "") if spec.kind == "index" else "", deleted=decision.kept_deleted,
+        adopted=decision.adopted, dependencies=it.requires,
     )
     if entry == new_entry and not changes and not deletes:
         return [f"{plan.module}: {sdist.name} {sdist.version} is already installed and unchanged"]
@@ -344,18 +370,32 @@ def _install(project: Project, spec: PullSpec, sdist: Sdist, plan: InstallPlan, 
         if started_from_txt:
             messages.append(f"{REQUIREMENTS_IN} starts as a copy of your {REQUIREMENTS_TXT}: from now on "
                             f"{REQUIREMENTS_TXT} is compiled from {REQUIREMENTS_IN}, which holds your original lines")
-    if shared:
-        messages.append(f"left {len(shared)} identical file(s) already in the project as they were (not owned by "
-                        f"this pull, never removed by it): {', '.join(shared[:MAX_LISTED])}"
-                        + (" ..." if len(shared) > MAX_LISTED else "") + "; if they are this pull's (the lock "
-                        "was deleted), pull again with --force to record them")
+    return messages + _decision_messages(decision, entry, upgrade)
+
+
+def _decision_messages(decision: Decision, entry: LockEntry | None, upgrade: Upgrade) -> list[str]:
+    """What the pull left alone, kept, merged or forced, one line each."""
+    messages = []
+    if decision.shared:
+        messages.append(f"left {len(decision.shared)} identical file(s) already in the project as they were (not "
+                        f"owned by this pull, never removed by it): {_listed(decision.shared)}; if they are this "
+                        "pull's (the lock was deleted), pull again with --force to record them (as adopted: "
+                        "tracked, never removed)")
+    newly = [p for p in decision.adopted if not entry or p not in entry.adopted]
+    if newly:
+        messages.append(f"adopted {len(newly)} file(s) that were in the project before the pull (tracked from now "
+                        f"on; unpull, clean and upgrades leave them in place): {_listed(newly)}")
+    if decision.released:
+        messages.append(f"left {len(decision.released)} adopted file(s) in place that this version drops (they were "
+                        f"in the project before the pull; no longer tracked): {_listed(decision.released)}")
     if decision.kept_deleted:
         messages.append(f"left deleted {len(decision.kept_deleted)} file(s) you deleted since the pull (this version "
-                        f"does not change them): {', '.join(decision.kept_deleted[:MAX_LISTED])}"
-                        + (" ..." if len(decision.kept_deleted) > MAX_LISTED else "") + "; pull with --force to restore them")
+                        f"does not change them): {_listed(decision.kept_deleted)}; pull with --force to restore them")
     messages += merged_messages(upgrade)
-    if conflicts:
-        messages.append(f"forced over {len(conflicts)} conflicting file(s)")
+    if decision.conflicts:
+        paths = [c.split(" (", 1)[0] for c in decision.conflicts]
+        messages.append(f"forced over {len(paths)} conflicting file(s), your edits replaced by the pulled version: "
+                        f"{', '.join(paths)}")
     return messages
 
 
@@ -368,28 +408,36 @@ def installed_by(entries: dict[str, LockEntry], spec: PullSpec) -> LockEntry | N
 
 def is_installed(project: Project, spec: PullSpec) -> bool:
     """Whether the lock records this spec's install with all its files present (but those you
-    deleted that upgrades keep deleted): doit's cheap up-to-date check (``read_lock`` parses
-    the lock once per version of the file, whatever the number of tasks). A lock that cannot be
-    read is "not installed": the task runs, and its action says what is wrong in one line."""
+    deleted that upgrades keep deleted) and the micro-packages it imports installed: doit's cheap
+    up-to-date check (``read_lock`` parses the lock once per version of the file, whatever the
+    number of tasks). A lock that cannot be read is "not installed": the task runs, and its
+    action says what is wrong in one line."""
     try:
-        entry = installed_by(read_lock(project), spec)
+        entries = read_lock(project)
     except MicropkgError:
         return False
-    return entry is not None and all(path in entry.deleted or (project.root / path).is_file() for path in entry.files)
+    entry = installed_by(entries, spec)
+    return (entry is not None and all(dep in entries for dep in entry.dependencies)  # else: reinstall what it imports
+            and all(path in entry.deleted or (project.root / path).is_file() for path in entry.files))
 
 
 def unpull_spec(project: Project, spec: PullSpec, dryrun: bool = False) -> list[str]:
-    """``doit clean pull:<source>``: remove exactly the install this task made."""
+    """``doit clean pull:<source>``: remove exactly the install this task made (the manifest
+    entry stays: cleaning a task is undone by running it again, as doit's clean always is)."""
     with project_lock(project.state_dir):
         transaction.recover(project)
-        entry = installed_by(read_lock(project), spec)
+        entries = read_lock(project)
+        entry = installed_by(entries, spec)
         if entry is None:
             return [f"{where('pull', spec.source)}: nothing recorded in {project.lock_path.name}, nothing to remove"]
-        return _remove(project, entry.module, dryrun)
+        _refuse_dependents(entries, [entry.module], f"{where('pull', spec.source)}: {entry.module}", "doit clean")
+        return _remove(project, [entry.module], dryrun)
 
 
-def unpull(project: Project, module: str, dryrun: bool = False) -> list[str]:
-    """``doit unpull --module M``: remove any recorded install, from the manifest or ad hoc."""
+def unpull(project: Project, module: str, dryrun: bool = False, with_dependents: bool = False) -> list[str]:
+    """``doit unpull --module M``: remove any recorded install, from the manifest or ad hoc,
+    and its manifest entry (else the next ``doit pull`` brings it back). One that other pulled
+    micro-packages import is refused, naming them, unless ``with_dependents`` removes them too."""
     with project_lock(project.state_dir):
         transaction.recover(project)
         entries = read_lock(project)
@@ -397,26 +445,112 @@ def unpull(project: Project, module: str, dryrun: bool = False) -> list[str]:
             known = ", ".join(sorted(entries)) or "none"
             raise MicropkgError(f"unpull: {one_line(module, 80) or '(no --module)'} is not in {project.lock_path.name}; "
                                 f"installed modules: {known}")
-        return _remove(project, module, dryrun)
+        modules = dependents(entries, module) + [module]
+        if not with_dependents:
+            _refuse_dependents(entries, [module], f"unpull: {module}", "--with-dependents")
+        return _remove(project, modules, dryrun, unlist=True)
 
 
-def _remove(project: Project, module: str, dryrun: bool) -> list[str]:
-    """Remove what the pull of ``module`` installed, atomically (the caller holds the lock).
-    Files changed since the pull are kept and named; requirements.in is left as it is."""
+def dependents(entries: dict[str, LockEntry], module: str) -> list[str]:
+    """The installed micro-packages whose imports land on ``module``, directly or not, as the
+    lock records them (``dependencies``), those that import the others first."""
+    found: list[str] = []
+    todo = [module]
+    while todo:
+        current = todo.pop()
+        for other in sorted(entries):
+            if current in entries[other].dependencies and other not in found and other != module:
+                found.append(other)
+                todo.append(other)
+    return found[::-1]
+
+
+def _refuse_dependents(entries: dict[str, LockEntry], modules: list[str], label: str, option: str) -> None:
+    importers = sorted({d for m in modules for d in dependents(entries, m)} - set(modules))
+    if importers:
+        how = ("unpull them too with --with-dependents, or unpull them first" if option == "--with-dependents"
+               else "unpull them first (doit unpull --module ... --with-dependents removes them together)")
+        raise MicropkgError(f"{label} is imported by {', '.join(importers)}, which would break without it; "
+                            f"{how}. Nothing was changed")
+
+
+def _remove(project: Project, modules: list[str], dryrun: bool, unlist: bool = False) -> list[str]:
+    """Remove what the pulls of ``modules`` installed, in one transaction (the caller holds the
+    lock). Files changed since the pull are kept and named, so are adopted files (they were in
+    the project before it); requirements.in is left as it is. ``unlist``: their manifest
+    entries go too, in the same transaction."""
     entries = read_lock(project)
-    entry = entries[module]
-    current = _current(project, entry.files)
-    deletes = sorted(p for p, sha in entry.files.items() if current[p] == sha)
-    kept = sorted(p for p, sha in entry.files.items() if current[p] not in (None, sha))
-    messages = [f"{'would remove' if dryrun else 'removed'} {entry.name} {entry.version} from "
-                f"{project.package_name}.{entry.module} ({len(deletes)} files)"]
-    if kept:
-        messages.append(f"kept {len(kept)} file(s) changed since the pull: {', '.join(kept)}")
+    messages: list[str] = []
+    deletes: list[str] = []
+    for module in modules:
+        messages += _removal(project, entries[module], dryrun, deletes)
+    writes: dict[str, bytes] = {}
+    if unlist:
+        writes, said = _unlisted(project, [entries[m] for m in modules], dryrun)
+        messages += said
     if dryrun:
         return messages
-    rest = {m: e for m, e in entries.items() if m != entry.module}
-    writes = {project.rel(project.lock_path): render_lock(rest).encode("utf-8")} if rest else {}
-    if not rest and project.lock_path.exists():
+    rest = {m: e for m, e in entries.items() if m not in modules}
+    if rest:
+        writes[project.rel(project.lock_path)] = render_lock(rest).encode("utf-8")
+    elif project.lock_path.exists():
         deletes.append(project.rel(project.lock_path))
     transaction.apply(project, writes, deletes)
     return messages
+
+
+def _removal(project: Project, entry: LockEntry, dryrun: bool, deletes: list[str]) -> list[str]:
+    """What removing one install deletes (appended to ``deletes``), and the lines saying so."""
+    current = _current(project, entry.files)
+    adopted = sorted(p for p in entry.adopted if current[p] is not None)
+    mine = sorted(p for p, sha in entry.files.items() if current[p] == sha and p not in entry.adopted)
+    kept = sorted(p for p, sha in entry.files.items() if current[p] not in (None, sha) and p not in entry.adopted)
+    deletes += mine
+    messages = [f"{'would remove' if dryrun else 'removed'} {entry.name} {entry.version} from "
+                f"{project.package_name}.{entry.module} ({len(mine)} files)"]
+    if kept:
+        messages.append(f"kept {len(kept)} file(s) changed since the pull: {', '.join(kept)}")
+    if adopted:
+        messages.append(f"left {len(adopted)} adopted file(s) in place (they were in the project before the pull): "
+                        f"{', '.join(adopted)}")
+    return messages
+
+
+def _unlisted(project: Project, removed: list[LockEntry], dryrun: bool) -> tuple[dict[str, bytes], list[str]]:
+    """pyproject.toml without the manifest entries of ``removed`` (none for ad hoc pulls), as a
+    write for the transaction, and the line saying so."""
+    import sys
+
+    from ..config.manifest import pull_specs
+    from ..config.unlist import remove_pull_entries
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
+    path = project.root / "pyproject.toml"
+    try:
+        text = path.read_bytes().decode("utf-8")  # no newline translation: CRLF files stay CRLF
+        micropkg = tomllib.loads(text)
+        for part in project.table.split("."):
+            micropkg = micropkg.get(part, {})
+        keys = list(micropkg.get("pull", {}))
+        specs = pull_specs(micropkg, project.table)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError, MicropkgError):
+        return {}, []  # no readable manifest: nothing of it to take out
+    listed = [key for key, spec in zip(keys, specs)
+              if any(e.source == spec.source and e.alias == (spec.alias or "") and e.destination == (spec.destination or "")
+                     for e in removed)]
+    if not listed:
+        return {}, []
+    if os.path.islink(path):
+        raise MicropkgError("unpull: pyproject.toml is a symbolic link, so its manifest entry cannot be taken out "
+                            "safely; nothing was changed (remove the entry by hand, then unpull again)")
+    if not os.stat(path).st_mode & stat.S_IWUSR:  # refused, as doit migrate refuses it
+        raise MicropkgError("unpull: pyproject.toml is read-only; make it writable (chmod u+w pyproject.toml) and "
+                            "run again; nothing was changed")
+    new = remove_pull_entries(text, project.table, listed).encode("utf-8")
+    line = (f"{'would take' if dryrun else 'took'} {', '.join(one_line(repr(k), 120) for k in listed)} out of [{project.table}.pull] "
+            "in pyproject.toml, so the next doit pull does not bring it back")
+    return {project.rel(path): new}, [line]

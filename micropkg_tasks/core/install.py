@@ -46,7 +46,8 @@ class Decision:
     stop it (each ``"<path> (<why>)"``); all sorted. ``shared``: planned files already in the
     project, byte-identical, that no pull installed (a starter's ``catalog.yml``, a shared
     parameters file): left alone and never owned, so nothing of this pull ever deletes them.
-    ``owned``: what the lock records for this pull (path -> sha256), the rest of the plan."""
+    ``owned``: what the lock records for this pull (path -> sha256), the rest of the plan.
+    ``conflicts`` are what ``--force`` replaces; ``blocked`` (files another pull owns) it never does."""
 
     writes: tuple[str, ...]
     deletes: tuple[str, ...]
@@ -54,6 +55,9 @@ class Decision:
     shared: tuple[str, ...] = ()
     owned: Mapping[str, str] = field(default_factory=dict)
     kept_deleted: tuple[str, ...] = ()  # kept deleted (``keep_deleted``): the user deleted them
+    adopted: tuple[str, ...] = ()  # owned files that were in the project before a pull: never removed
+    released: tuple[str, ...] = ()  # adopted files the new version drops: left in place, no longer owned
+    blocked: tuple[str, ...] = ()  # ``"<path> (installed by <module>)"``: another pull's, even with --force
 
 
 def target_module(spec: PullSpec, package: str) -> str:
@@ -95,14 +99,17 @@ def plan_install(project: Project, spec: PullSpec, sdist: Sdist) -> InstallPlan:
 
 def decide(plan_hashes: Mapping[str, str], recorded: Mapping[str, str], current: Mapping[str, str | None],
            owners: Mapping[str, str], module: str, adopt: bool = False,
-           keep_deleted: AbstractSet[str] = frozenset()) -> Decision:
+           keep_deleted: AbstractSet[str] = frozenset(), adopted: AbstractSet[str] = frozenset()) -> Decision:
     """What to write and delete, and what conflicts, from hashes only.
 
     ``plan_hashes``: what the pull installs; ``recorded``: what the last pull of this module
     installed (path -> sha256); ``current``: what is on disk now (None: missing); ``owners``:
-    files other pulled micro-packages own; ``adopt`` (``--force``): the user says identical
-    files already there are this pull's (after deleting a corrupt lock). A conflict is a file the user changed since the last
-    pull, a file this pull would overwrite that no pull installed, or a file another pull owns.
+    files other pulled micro-packages own; ``adopt`` (``--force``): the user says files already
+    there that no pull installed are this pull's to track (after deleting a corrupt lock, or to
+    take a version over theirs): they are recorded as *adopted* (with ``adopted``, those the
+    lock already records so), never removed by an undo or an upgrade that drops them
+    (``released``). A conflict is a file the user changed since the last pull, or a file this
+    pull would overwrite that no pull installed; a file another pull owns is ``blocked``.
 
     ``keep_deleted``: recorded files whose deletion is the user's edit, to keep (on an upgrade,
     every recorded file; on a re-pull of the same archive, those an upgrade kept deleted; with
@@ -110,13 +117,17 @@ def decide(plan_hashes: Mapping[str, str], recorded: Mapping[str, str], current:
     (``kept_deleted``; the lock still records it, so ``status`` shows it deleted); one the plan
     changes is a conflict, as git's modify/delete. Any other missing file is restored.
     """
-    writes, deletes, conflicts, shared, kept = [], [], [], [], []
+    writes, deletes, conflicts, shared, kept, blocked, released = [], [], [], [], [], [], []
     owned = {}
+    ours = set(adopted)
     for path, new in sorted(plan_hashes.items()):
         now = current.get(path)
         if owners.get(path, module) != module:
-            conflicts.append(f"{path} (installed by {owners[path]})")
-        elif now is None and path in recorded and path in keep_deleted:
+            blocked.append(f"{path} (installed by {owners[path]})")
+            continue
+        if now is not None and path not in recorded:
+            ours.add(path)  # the user's file: owned only when adopted (--force), then never removed
+        if now is None and path in recorded and path in keep_deleted:
             owned[path] = new
             if recorded[path] == new:
                 kept.append(path)
@@ -136,8 +147,12 @@ def decide(plan_hashes: Mapping[str, str], recorded: Mapping[str, str], current:
         if path in plan_hashes:
             continue
         now = current.get(path)
-        if now is not None:
+        if path in adopted:
+            if now is not None:
+                released.append(path)  # it was the user's before the pull: it stays theirs
+        elif now is not None:
             if now != old:
                 conflicts.append(f"{path} (changed since it was pulled)")
             deletes.append(path)
-    return Decision(tuple(writes), tuple(deletes), tuple(conflicts), tuple(shared), owned, tuple(kept))
+    return Decision(tuple(writes), tuple(deletes), tuple(conflicts), tuple(shared), owned, tuple(kept),
+                    tuple(sorted(ours & set(owned))), tuple(released), tuple(blocked))

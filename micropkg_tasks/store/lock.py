@@ -27,8 +27,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-LOCK_VERSION = 2  # written when an entry uses a field of version 2 (``index``, ``deleted``), else 1
-READ_VERSIONS = (1, 2)  # a release that reads only 1 says "upgrade" rather than "unknown field"
+LOCK_VERSION = 3  # written when an entry uses a field of version 3 (``adopted``, ``dependencies``)
+VERSION_2 = 2  # written when an entry uses a field of version 2 (``index``, ``deleted``) only; else 1
+READ_VERSIONS = (1, 2, 3)  # a release that reads fewer says "upgrade" rather than "unknown field"
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class LockEntry:
     url: str = ""  # the archive a requirement resolved to (with ``sha256``); absent in older locks
     index: str = ""  # the index or bucket a requirement was pulled from, when not pip's; absent in older locks
     deleted: tuple[str, ...] = ()  # files you deleted that upgrades keep deleted; omitted when none
+    adopted: tuple[str, ...] = ()  # files that were in the project before the pull: never removed; omitted when none
+    dependencies: tuple[str, ...] = ()  # installed module paths its imports were rewritten to; omitted when none
 
     def __post_init__(self) -> None:  # a lock is committed: it never records credentials
         for key in ("source", "url", "index"):
@@ -116,7 +119,7 @@ def parse_lock(text: str, project: Project) -> dict[str, LockEntry]:
         raise LockError(f"{name} is corrupt ({exc}); restore it from version control, or delete it and pull again with --force") from None
     version = data.get("version")
     if version not in READ_VERSIONS or isinstance(version, bool):
-        raise LockError(f"{name} has version {version!r}; this micropkg-tasks reads version 1 or {LOCK_VERSION} "
+        raise LockError(f"{name} has version {version!r}; this micropkg-tasks reads versions 1 to {LOCK_VERSION} "
                         "(upgrade micropkg-tasks, or delete the lock and pull again with --force)")
     raw_entries = data.get("micropkg", [])
     if not isinstance(raw_entries, list):
@@ -148,7 +151,7 @@ def _entry(raw: Any, name: str) -> LockEntry:
     for key in ("module", "source", "sha256", "name", "version", "alias", "destination", "env", "url", "index"):
         if key in values and not isinstance(values[key], str):
             raise LockError(f"{name}: field {key!r} must be a string")
-    for key in ("requirements", "added", "conflicted", "deleted"):
+    for key in ("requirements", "added", "conflicted", "deleted", "adopted", "dependencies"):
         value = values.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise LockError(f"{name}: field {key!r} must be an array of strings")
@@ -175,9 +178,13 @@ def _entry(raw: Any, name: str) -> LockEntry:
     why = entry.alias and rules.name_problem(entry.alias)
     if why:
         raise LockError(f"{name}: alias {entry.alias!r} of {entry.module!r} {why}")
-    for key in ("conflicted", "deleted"):
+    for key in ("conflicted", "deleted", "adopted"):
         if not set(getattr(entry, key)) <= set(entry.files):
             raise LockError(f"{name}: {key!r} of {entry.module!r} lists a file it does not install")
+    for dep in entry.dependencies:
+        if rules.module_path_problem(dep) or dep == entry.module:
+            raise LockError(f"{name}: dependency {dep[:80]!r} of {entry.module!r} is not the module path of another "
+                            "micro-package")
     bad = next((sha for sha in [entry.sha256, *entry.files.values()] if not rules.is_sha256(sha)), None)
     if bad is not None:
         raise LockError(f"{name}: {bad!r} in {entry.module!r} is not a sha256 (64 lower-case hex digits)")
@@ -233,13 +240,20 @@ def _quoted(value: str) -> str:
     return '"' + "".join(json.dumps(c)[1:-1] if c <= "\uffff" else f"\\U{ord(c):08x}" for c in value) + '"'
 
 
-_OMITTED_WHEN_EMPTY = ("conflicted", "url", "index", "deleted")
+_OMITTED_WHEN_EMPTY = ("conflicted", "url", "index", "deleted", "adopted", "dependencies")
+
+
+def lock_version(entries: dict[str, LockEntry]) -> int:
+    """The oldest version that holds every field these entries use, so older releases read it."""
+    if any(e.adopted or e.dependencies for e in entries.values()):
+        return LOCK_VERSION
+    return VERSION_2 if any(e.index or e.deleted for e in entries.values()) else 1
 
 
 def render_lock(entries: dict[str, LockEntry]) -> str:
     q = _quoted
     out = ["# Written by micropkg-tasks: what each pull installed. Commit it; do not edit by hand.",
-           f"version = {LOCK_VERSION if any(e.index or e.deleted for e in entries.values()) else 1}", ""]
+           f"version = {lock_version(entries)}", ""]
     for module in sorted(entries):
         entry = entries[module]
         files = entry.files

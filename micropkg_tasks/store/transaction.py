@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import uuid
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,29 @@ def _missing_parents(project: Project, path: str, planned: set[str]) -> list[str
     return made
 
 
+def _keep_mode(staged: Path, target: Path) -> None:
+    """A file replaced keeps its permissions (pyproject.toml, an executable pulled script)."""
+    try:
+        mode = os.lstat(target).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    if stat.S_ISREG(mode):
+        os.chmod(staged, stat.S_IMODE(mode))
+
+
+def _set_aside(target: Path, backup: Path, replaced: bool) -> None:
+    """Keep the old ``target`` as ``backup`` for a rollback. One about to be replaced is hard-linked,
+    so it never goes missing (a crash in between leaves the old file in place: pyproject.toml,
+    which every doit command needs to start, is always there); one to delete is moved."""
+    if replaced:
+        try:
+            os.link(target, backup, follow_symlinks=False)
+            return
+        except OSError:  # a file system without hard links: move it, as a deletion does
+            pass
+    os.replace(target, backup)
+
+
 def _apply(project: Project, writes: dict[str, bytes], deletes: list[str]) -> None:
     _step = _Points()
     state = project.state_dir
@@ -119,6 +143,7 @@ def _apply(project: Project, writes: dict[str, bytes], deletes: list[str]) -> No
                 fh.write(writes[path])
                 fh.flush()
                 os.fsync(fh.fileno())
+            _keep_mode(staged, project.root / path)
             ops.append({"target": path, "staged": f"new/{i}", "existed": (project.root / path).exists(),
                         "made": _missing_parents(project, path, made)})
         else:
@@ -131,13 +156,16 @@ def _apply(project: Project, writes: dict[str, bytes], deletes: list[str]) -> No
         target = project.root / op["target"]
         _step()
         if op["existed"] and target.exists():
-            os.replace(target, tx / "old" / str(i))
+            _set_aside(target, tx / "old" / str(i), replaced=bool(op["staged"]))
             _step()
         if op["staged"]:
             target.parent.mkdir(parents=True, exist_ok=True)
             if op["made"]:
                 _step()
-            os.replace(tx / op["staged"], target)
+            try:
+                os.replace(tx / op["staged"], target)
+            except OSError as exc:  # name the project's file, not the staged copy
+                raise OSError(exc.errno, exc.strerror, os.fspath(target)) from None
     _step()
     journal["state"] = "committed"
     atomic_write_bytes(state / JOURNAL, json.dumps(journal).encode())

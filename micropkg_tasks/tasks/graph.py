@@ -36,8 +36,11 @@ def graph_action(project: Project, fmt: str) -> list[str]:
     if entries:
         files = {module: sorted(entry.files) for module, entry in entries.items()}
         labels = {module: f"{module} ({entry.name} {entry.version})" for module, entry in entries.items()}
-        out.append(render(import_edges(project.root, project.package_name, files), labels, fmt,
-                          project.lock_path.name))
+        edges = import_edges(project.root, project.package_name, files)
+        for module, entry in entries.items():  # what the lock records it imports, installed or not
+            edges[module] = sorted(set(edges.get(module, ())) | set(entry.dependencies))
+            labels.update({dep: f"{dep} (not installed)" for dep in entry.dependencies if dep not in entries})
+        out.append(render(edges, labels, fmt, project.lock_path.name))
     if not out:
         nothing = f"No micro-packages: [{project.table}.package] is empty and nothing was pulled"
         if fmt == "text":

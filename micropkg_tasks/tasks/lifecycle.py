@@ -20,22 +20,26 @@ CHECK = "exit non-zero when {} (for CI)"
 def status_action(project: Project, check: bool) -> list[str]:
     from ..lifecycle import CheckFailed
     from ..lifecycle.merge import has_markers
-    from ..lifecycle.status import drift, report
+    from ..lifecycle.status import drift, missing_line, report
     from ..store.files import sha256_file
     from ..store.lock import read_lock
 
     drifts = []
-    for entry in read_lock(project).values():
+    entries = read_lock(project)
+    for entry in entries.values():
         current = {p: sha256_file(project.root / p) if (project.root / p).is_file() else None for p in entry.files}
         marked = {p for p in entry.conflicted if current.get(p) and has_markers((project.root / p).read_bytes())}
-        drifts.append(drift(entry, current, marked))
+        drifts.append(drift(entry, current, marked, entries))
     lines = report(drifts, project.package_name)
     drifted = [d.module for d in drifts if d.drifted]
-    if check and drifted:
+    if check and (drifted or any(d.missing for d in drifts)):
         for line in lines:
             say(line)
-        raise CheckFailed(f"status: {len(drifted)} micro-package(s) changed since the pull: {', '.join(drifted)} "
-                          "(doit diff shows how)")
+        problems = [missing_line(drifts, project.package_name)] if any(d.missing for d in drifts) else []
+        if drifted:
+            problems.append(f"{len(drifted)} micro-package(s) changed since the pull: {', '.join(drifted)} "
+                            "(doit diff shows how)")
+        raise CheckFailed(f"status: {'; '.join(problems)}")
     return lines
 
 

@@ -22,13 +22,15 @@ PULL_PARAMS = [
     option("destination", "location under the project package, e.g. pipelines"),
     option("fs_args", "YAML file of fsspec storage options (credentials, client_kwargs, headers): "
            "relative to the project, absolute or ~/...", long="fs-args"),
-    option("force", "replace files changed since the last pull (or not installed by a pull); restore those you deleted",
-           kind=bool),
+    option("force", "replace files changed since the last pull (or not installed by a pull); restore those you deleted. "
+           "Aimed at one entry: --force --source=<its source in the manifest>", kind=bool),
     option("merge", "--merge=markers: where your edits conflict with the new version, write git-style "
            "conflict markers instead of stopping"),
 ]
 UNPULL_PARAMS = [
     option("module", "installed module path to remove, e.g. pipelines.tidy (see micropkg.lock)"),
+    option("with_dependents", "also remove the pulled micro-packages that import it (else unpull refuses, naming "
+           "them)", long="with-dependents", kind=bool),
 ]
 
 
@@ -57,10 +59,10 @@ def unpull_spec_action(project: Project, spec: manifest.PullSpec, dryrun: bool) 
 
 
 @action
-def unpull_action(project: Project, module: str) -> list[str]:
+def unpull_action(project: Project, module: str, with_dependents: bool = False) -> list[str]:
     from ..actions.pull import unpull
 
-    return unpull(project, module)
+    return unpull(project, module, with_dependents=with_dependents)
 
 
 def pulled(project: Project, spec: manifest.PullSpec) -> bool:
@@ -148,7 +150,11 @@ def task_pull(source: str, alias: str, env: str, destination: str, fs_args: str,
         recover(project)
         if merge not in ("", "markers"):
             raise ManifestError(f"pull: --merge={one_line(merge, 60)} is not known; --merge=markers writes conflict markers")
-        if source:
+        plain = source and not (alias or env or destination or fs_args)
+        entry = project.manifest.pull_entry(source.strip()) if plain else None
+        if entry:
+            specs = [entry]  # --source=<a manifest entry's source>: that entry, as the manifest says
+        elif source:
             specs = [manifest.pull_spec(source, alias=alias or None, env=env or None,
                                         destination=destination or None, fs_args=fs_args or None,
                                         index=project.manifest.index_for(source))]
@@ -156,6 +162,10 @@ def task_pull(source: str, alias: str, env: str, destination: str, fs_args: str,
             raise ManifestError("pull: --alias, --env, --destination and --fs-args need --source <path|url|requirement>")
         else:
             specs = list(project.manifest.pulls)
+            if force and len(specs) > 1:
+                raise ManifestError(f"pull: --force replaces your edits, so it takes one entry: doit pull --force "
+                                    f"--source=<one of {', '.join(one_line(s.source, 80) for s in specs[:8])}"
+                                    f"{', ...' if len(specs) > 8 else ''}>; nothing was changed")
         if not specs:
             return message_task(task_pull.__doc__, "Nothing to pull: add entries to "
                                 f"[{project.table}.pull] in pyproject.toml, or use --source.")
@@ -165,10 +175,10 @@ def task_pull(source: str, alias: str, env: str, destination: str, fs_args: str,
 
 
 @task_params(UNPULL_PARAMS)
-def task_unpull(module: str) -> Any:
-    """Remove a pulled micro-package by its installed module path (--module); edited files are kept."""
+def task_unpull(module: str, with_dependents: bool) -> Any:
+    """Remove a pulled micro-package by its installed module path (--module) and its manifest entry; edited files are kept."""
     with loading():
         project = current_project()
-        return {"doc": task_unpull.__doc__, "actions": [(unpull_action, [project, module])],
+        return {"doc": task_unpull.__doc__, "actions": [(unpull_action, [project, module, with_dependents])],
                 "uptodate": [False], "verbosity": 2}
 
