@@ -6,6 +6,7 @@ each command's exit codes, the known gaps met, and every counterexample (its min
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 import traceback
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-example", type=int, default=40, help="steps in one sequence (default 40)")
     parser.add_argument("--strict", action="store_true", help="switch every known gap back on")
     parser.add_argument("--max-failures", type=int, default=20, help="stop after this many counterexamples")
+    parser.add_argument("--minutes", type=float, default=0, help="start no new sequence after this long (0: no limit)")
     args = parser.parse_args(argv)
     if args.strict:
         machine.KNOWN_GAPS.clear()
@@ -31,11 +33,17 @@ def main(argv: list[str] | None = None) -> int:
                       suppress_health_check=list(HealthCheck))
     failures: list[str] = []
     start = time.perf_counter()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a kill still prints the figures
     while machine.STATS["steps"] < args.steps and len(failures) < args.max_failures:
+        if args.minutes and time.perf_counter() - start > args.minutes * 60:
+            break
         budget = args.steps - machine.STATS["steps"]
-        runs = settings(config, max_examples=max(1, budget // args.per_example))
+        runs = settings(config, max_examples=max(1, min(20, budget // args.per_example)))
         try:
             run_state_machine_as_test(machine.Sequences, settings=runs)
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+            break
         except Exception as exc:  # one counterexample, shrunk: its message and minimal sequence
             notes = "\n".join(getattr(exc, "__notes__", []))
             failures.append(f"{type(exc).__name__}: {exc}\n{notes}")
