@@ -50,16 +50,10 @@ from micropkg_tasks.store.lock import parse_lock
 
 # Each name switches off exactly one check, for a bug issue 17 lists that another branch is
 # fixing; remove the name once the fix is on main (its regression test below then must pass).
-KNOWN_GAPS = {
-    # issue 17, point 1: `pull --force` takes over (records as the pull's) a file the user wrote
-    # that happens to be byte-identical to a pulled one, so a later unpull or clean deletes it.
-    "force-adopts-user-file",
-    # issue 17, point 2: unpulling (or cleaning) a micro-package another installed one imports
-    # leaves that one's imports broken while `status --check` stays green.
-    "unpull-of-a-dependency-breaks-imports",
-    # issue 17, point 3: `doit unpull --module` of a manifest entry is undone by the next `doit pull`.
-    "unpull-undone-by-next-pull",
-}
+KNOWN_GAPS: set[str] = set()  # none left: issue 17's points 1, 2 and 6 are fixed (each name below is one)
+# "force-adopts-user-file": `pull --force` took over a user's byte-identical file; unpull deleted it.
+# "unpull-of-a-dependency-breaks-imports": unpulling what another install imports broke it, checks green.
+# "unpull-undone-by-next-pull": `doit unpull --module` of a manifest entry was undone by the next pull.
 GAPS_SEEN: Counter[str] = Counter()  # how often each known gap was met (the long run prints it)
 STATS: Counter[str] = Counter()  # steps, commands, seconds in commands
 
