@@ -313,7 +313,7 @@ def test_a_full_temporary_folder_is_one_accurate_line(consumer, tmp_path, small_
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1 and "Traceback" not in out and "not a readable" not in out, out
     line = next(line for line in proc.stdout.splitlines() if expected in line)
-    assert line.startswith(f"pull '{sdist}': ") and f"{small_tmpdir}/micropkg-pull-" in line
+    assert line.startswith(f"ERROR: pull '{sdist}': ") and f"{small_tmpdir}/micropkg-pull-" in line
     assert "(No space left on device); free space there, or set TMPDIR to a folder with more room" in line
     assert snapshot(consumer) == before and not list(small_tmpdir.iterdir())
 
