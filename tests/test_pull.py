@@ -3,6 +3,7 @@
 import hashlib
 import subprocess
 import sys
+import tarfile
 
 import pytest
 from conftest import KEDRO_SDISTS, add_manifest, clean_env, doit, make_consumer, make_tar, sdist_entries, snapshot
@@ -281,3 +282,51 @@ def test_pull_applies_the_same_max_size_as_packaging(consumer, tmp_path):
     text = (consumer / "pyproject.toml").read_text().replace('max-size = "100"', 'max-size = "1MiB"')
     (consumer / "pyproject.toml").write_text(text)
     assert "pulled big 1.0" in doit(consumer, "pull", f"--source={big}").stdout
+
+
+# -- Kedro-made aliased sdists: the original name stays in parameter folders ---------------------
+
+KEDRO_ALIASED = KEDRO_SDISTS / "aliased"
+TIDY_CONF = ["parameters/cleaning/stages/strict.yml", "parameters/cleaning/thresholds.yml",
+             "parameters_extra/cleaning/deep.yml", "pipelines/cleaning/parameters_io.yml"]
+#: Where Kedro 0.19.15's own ``kedro micropkg pull`` put them (run on these files; see
+#: examples/kedro-0.19.15/aliased/README.md, and test_kedro.py, which runs it again).
+KEDRO_PULL_LAYOUT = {
+    ("tidy-0.3.1.tar.gz", ()): ["conf/base/parameters_tidy.yml", *(f"conf/base/{r}" for r in TIDY_CONF),
+                                 "src/consumer/tidy/README.md", "src/consumer/tidy/__init__.py",
+                                 "src/consumer/tidy/nodes.py", "src/consumer/tidy/pipeline.py",
+                                 "src/consumer/tidy/utils/__init__.py", "src/consumer/tidy/utils/text.py",
+                                 "tests/tidy/__init__.py", "tests/tidy/test_nodes.py"],
+    ("tidy-0.3.1.tar.gz", ("--alias=neat", "--destination=pipelines")): [
+        "conf/base/parameters_neat.yml", *(f"conf/base/{r}" for r in TIDY_CONF),
+        "src/consumer/pipelines/neat/README.md", "src/consumer/pipelines/neat/__init__.py",
+        "src/consumer/pipelines/neat/nodes.py", "src/consumer/pipelines/neat/pipeline.py",
+        "src/consumer/pipelines/neat/utils/__init__.py", "src/consumer/pipelines/neat/utils/text.py",
+        "tests/pipelines/neat/__init__.py", "tests/pipelines/neat/test_nodes.py"],
+    ("scoring_kit-0.1.tar.gz", ()): ["conf/base/parameters/scoring/weights.yml", "conf/base/parameters_scoring_kit.yml",
+                                      "src/consumer/scoring_kit/__init__.py", "src/consumer/scoring_kit/pipeline.py",
+                                      "tests/scoring_kit/__init__.py", "tests/scoring_kit/test_pipeline.py"],
+    ("scoring_kit-0.1.tar.gz", ("--alias=scorer", "--env=local")): [
+        "conf/local/parameters/scoring/weights.yml", "conf/local/parameters_scorer.yml",
+        "src/consumer/scorer/__init__.py", "src/consumer/scorer/pipeline.py",
+        "tests/scorer/__init__.py", "tests/scorer/test_pipeline.py"],
+}
+
+
+def pulled_files(project, before) -> list[str]:
+    return sorted(rel for rel in snapshot(project) if rel not in before and rel not in ("micropkg.lock", "requirements.in"))
+
+
+@pytest.mark.parametrize("sdist,args", sorted(KEDRO_PULL_LAYOUT), ids=lambda v: "-".join(v) if isinstance(v, tuple) else v)
+def test_kedro_made_aliased_sdists_land_where_kedro_puts_them(consumer, sdist, args):
+    """Kedro 0.19.15 packaged ``cleaning`` as ``tidy`` keeping ``config/parameters/cleaning/``:
+    the parameter files of both names are installed, where Kedro's own pull installs them."""
+    before = snapshot(consumer)
+    doit(consumer, "pull", f"--source={KEDRO_ALIASED / sdist}", *args)
+    assert pulled_files(consumer, before) == sorted(KEDRO_PULL_LAYOUT[(sdist, args)])
+    conf = "conf/local" if "--env=local" in args else "conf/base"
+    with tarfile.open(KEDRO_ALIASED / sdist) as source:
+        for member in source.getmembers():
+            inner = member.name.split("/config/", 1)[-1]
+            if "/config/" in member.name and member.isfile() and not inner.startswith("parameters_"):
+                assert (consumer / conf / inner).read_bytes() == source.extractfile(member).read()
