@@ -336,6 +336,10 @@ def test_a_package_entry_a_pull_installs_waits_for_that_pull(acme, command):
     assert ".  package:pipelines.cleaning\n" in doit(acme, "package").stdout
     doit(acme, "clean", "package:pipelines.cleaning")
     assert not (acme / "dist/cleaning-0.3.1.tar.gz").exists() and (acme / "dist/scoring-0.1.tar.gz").exists()
+    if command == ["package"]:  # a wheel asked for later is built, though the sdist is up to date
+        doit(acme, "package")
+        assert ".  package:pipelines.cleaning\n" in doit(acme, "package", "--wheel").stdout
+        assert [p.name for p in (acme / "dist").glob("cleaning-0.3.1-*.whl")]
 
 
 def test_a_package_entry_a_pull_installs_can_be_published_from_a_fresh_clone(acme, tmp_path):

@@ -97,11 +97,11 @@ def package_after_pull_action(project: Project, spec: manifest.PackageSpec, max_
     return {"requires": [[d.module_path, d.name, d.version] for d in mp.requires], "targets": targets}
 
 
-def sdist_present(task: Any, values: dict[str, Any], project: Project) -> bool:
-    """Up to date only while what the last run wrote is still there (doit checks declared
-    targets itself; these are known once the action ran)."""
+def sdist_present(task: Any, values: dict[str, Any], project: Project, wheel: bool) -> bool:
+    """Up to date only while what the last run wrote is still there, a wheel too if one is asked
+    for now (doit checks declared targets itself; these are known once the action ran)."""
     targets = values.get("targets") or []
-    return bool(targets) and all((project.root / t).is_file() for t in targets)
+    return len(targets) == 1 + wheel and all((project.root / t).is_file() for t in targets)
 
 
 @clean_action
@@ -141,7 +141,7 @@ def package_after_pull_tasks(project: Project, spec: manifest.PackageSpec, pull_
             "actions": [(package_after_pull_action, [project, spec, max_size, wheel])],
             "task_dep": [pull_task],
             "calc_dep": [f"package:{module}:files"],
-            "uptodate": [uptodate, (sdist_present, [project])],
+            "uptodate": [uptodate, (sdist_present, [project, wheel])],
             "clean": [(clean_after_pull_action, [project, spec])],
             "verbosity": 2,
         },
