@@ -173,14 +173,6 @@ def _prefixes(project: Project) -> tuple[str, str]:
     return project.rel(project.package_dir), project.rel(project.tests_root())
 
 
-def forget_listings() -> None:
-    """Drop what this process remembers of the project's folders (conf listings, links, the
-    destination): a pull in the same doit run has changed them since the tasks were made."""
-    _conf_index.cache_clear()
-    _first_link.cache_clear()
-    _file_in_the_way.cache_clear()
-
-
 def collect(project: Project, spec: PackageSpec) -> MicroPackage:
     """Resolve ``spec`` in ``project``: the files, the version and the tarball to write.
     Paths are joined as strings (one parse per project, none per file) and a folder is listed

@@ -143,6 +143,8 @@ def kedro_original_name(rels: list[str], name: str) -> str | None:
     is not a parameter file of ``name`` a parameter file of it (Kedro's patterns 2 and 4). None
     when there is no such file or no such single name, or when one of them is what Kedro's
     config loader reads as catalog, credentials, logging or globals."""
+    from ..rules import name_problem
+
     candidates: set[str] | None = None
     for rel in rels:
         if is_parameter_file(rel, name):

@@ -41,10 +41,7 @@ def pulled_name(spec: manifest.PullSpec) -> str | None:
 def installing_pulls(project: Project, specs: list[manifest.PackageSpec]) -> dict[str, str]:
     """Package entry module path -> the pull task that installs it (its destination and its
     alias or name are that module path), for the manifest's pull entries."""
-    try:
-        pulls = manifest.pull_specs(project.micropkg, project.table)
-    except MicropkgError:
-        return {}  # `doit pull` says what is wrong with them
+    pulls = list(project.manifest.pulls)
     if not pulls:
         return {}
     from .pull import task_names
@@ -65,9 +62,10 @@ def installing_pulls(project: Project, specs: list[manifest.PackageSpec]) -> dic
 
 def _collect(project: Project, spec: manifest.PackageSpec) -> Any:
     """``collect`` now, not with what this process listed before the pull ran."""
-    from ..core.collect import collect, forget_listings
+    from ..core.collect import collect
+    from ..scope import reset_caches
 
-    forget_listings()
+    reset_caches()  # the conf listing, links... as they were when the tasks were made
     return collect(project, spec)
 
 

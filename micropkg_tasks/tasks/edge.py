@@ -37,11 +37,10 @@ def refuse_misread_task_names() -> None:
     variables = getattr(doit_cmd, "_CMDLINE_VARS", None) or {}
     if not any(":" in name for name in variables):
         return
-    from ..config.manifest import pull_specs
     from .pull import misread_task, task_names
 
     try:
-        known = task_names(pull_specs(project().micropkg, project().table))
+        known = task_names(list(project().manifest.pulls))
     except MicropkgError:
         known = []
     message = misread_task(dict(variables), known)
