@@ -79,20 +79,23 @@ def files_action(project: Project, spec: manifest.PackageSpec) -> dict[str, Any]
 def package_after_pull_action(project: Project, spec: manifest.PackageSpec, max_size: int,
                               wheel: bool) -> dict[str, Any]:
     from ..actions.package import package
+    from .package import record
 
-    mp, lines = package(project, _collect(project, spec), max_size)
+    mp, lines, written = package(project, _collect(project, spec), max_size)
     for line in lines:
         say(line)
+    values = record(project, mp.target, written, spec.module_path)  # what publish reads
     targets = [mp.target]
     if wheel:
         from ..actions.wheel import build_wheel, wheel_target
         from ..errors import where
 
         target = wheel_target(mp.target)
-        how = build_wheel(project.root / mp.target, project.root / target, where("package", spec.module_path))
+        how, wrote = build_wheel(project.root / mp.target, project.root / target, where("package", spec.module_path))
         say(f"built {target} ({how})")
+        values.update(record(project, target, wrote, spec.module_path))
         targets.append(target)
-    return {"requires": [[d.module_path, d.name, d.version] for d in mp.requires], "targets": targets}
+    return {**values, "requires": [[d.module_path, d.name, d.version] for d in mp.requires], "targets": targets}
 
 
 def sdist_present(task: Any, values: dict[str, Any], project: Project, wheel: bool) -> bool:

@@ -104,7 +104,7 @@ def package_tasks(project: Project, specs: list[manifest.PackageSpec], wheel: bo
     versions = {mp.spec.module_path: [mp.name, mp.version] for mp in mps}
     for spec in specs:
         if spec.module_path in after_pull:
-            uptodate = PackageUptodate(spec, project, FORMAT_VERSION, versions)
+            uptodate = PackageUptodate(spec, project, FORMAT_VERSION, versions, [])  # outputs: sdist_present
             yield from package_after_pull_tasks(project, spec, after_pull[spec.module_path], max_size, wheel, uptodate)
     for mp in mps:
         spec = mp.spec
