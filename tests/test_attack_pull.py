@@ -280,6 +280,37 @@ def test_config_members_that_are_not_parameters_are_refused(consumer, tmp_path, 
     refused(consumer, archive, f"tidy/config/{member} is not a parameter file of 'tidy'")
 
 
+KEDRO_MARKS = [("tidy-1.0/setup.cfg", b"[egg_info]\ntag_build = \n"), ("tidy-1.0/tidy.egg-info/PKG-INFO", b"Name: tidy\n")]
+
+
+@pytest.mark.parametrize("members", [
+    ["parameters/other/x.yml", "parameters/cleaning/y.yml"],   # two names besides the package's
+    ["parameters/cleaning/credentials.yml"],                   # Kedro's loader reads these as credentials...
+    ["parameters/cleaning/catalog.yml"],
+    ["parameters/cleaning/logging.yml"],
+    ["credentials/cleaning/parameters_x.yml"],                 # ... catalog, logging, globals (top folder)
+    ["catalog_x/cleaning/parameters.yml"],
+    ["globals/cleaning/parameters.yml"],
+    ["parameters/evil.yml"],                                   # a parameters* folder is no micro-package
+    ["cleaning/spark.yml"],                                    # no parameters part
+    ["parameters/os/x.yml"],                                   # not a name a micro-package can have
+])
+def test_kedro_made_sdists_ship_parameters_of_one_original_name_only(consumer, tmp_path, members):
+    """An sdist with setuptools' marks (as Kedro's) may carry the parameter folders of one other
+    name (Kedro's --alias keeps it), and still nothing else."""
+    files = {"config/parameters_tidy.yml": "a: 1\n", **{f"config/{m}": "x: 1\n" for m in members}}
+    archive = tidy(tmp_path, files=files, extra=KEDRO_MARKS)
+    proc = refused(consumer, archive, "is not a parameter file of 'tidy'")
+    assert any(f"tidy/config/{m} is not" in proc.stdout + proc.stderr for m in members)
+
+
+def test_the_original_name_is_accepted_only_in_sdists_kedro_made(consumer, tmp_path):
+    files = {"config/parameters_tidy.yml": "a: 1\n", "config/parameters/cleaning/x.yml": "x: 1\n"}
+    refused(consumer, tidy(tmp_path, files=files), "tidy/config/parameters/cleaning/x.yml is not a parameter file")
+    doit(consumer, "pull", f"--source={tidy(tmp_path, files=files, extra=KEDRO_MARKS)}")
+    assert (consumer / "conf/base/parameters/cleaning/x.yml").read_text() == "x: 1\n"
+
+
 def test_config_parameter_files_are_installed(consumer, tmp_path):
     files = {"config/parameters_tidy.yml": "a: 1\n", "config/parameters/tidy/b.yml": "b: 1\n",
              "config/parameters/tidy.yml": "c: 1\n"}

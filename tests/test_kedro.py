@@ -400,3 +400,30 @@ def test_kedro1_life_cycle_commands_status_diff_outdated(kedro1, demo, tmp_path)
     alone = kedro1.kedro_run("micropkg", "outdated", "--json", "-v", cwd=consumer,
                              env={"KEDRO_LOGGING_CONFIG": str(logging_yml)})
     assert json.loads(alone.stdout) == rows and "doit outdated --json" in alone.stderr
+
+
+def _installed(project: Path) -> list[str]:
+    return sorted(p.relative_to(project).as_posix() for top in ("conf", "src", "tests") for p in (project / top).rglob("*")
+                  if p.is_file() and "__pycache__" not in p.parts)
+
+
+@pytest.mark.parametrize("sdist,args", [("tidy-0.3.1.tar.gz", ()),
+                                        ("tidy-0.3.1.tar.gz", ("--alias=neat", "--destination=pipelines")),
+                                        ("scoring_kit-0.1.tar.gz", ("--alias=scorer", "--env=local"))])
+def test_kedro019_and_we_pull_its_aliased_sdists_to_the_same_place(kedro019, tmp_path, sdist, args):
+    """Kedro 0.19.15's aliased sdists keep the original name in their parameter folders; our pull
+    installs every file where Kedro 0.19.15's own ``kedro micropkg pull`` does."""
+    from conftest import KEDRO_SDISTS, doit, make_consumer
+
+    archive = KEDRO_SDISTS / "aliased" / sdist
+    theirs = make_consumer(tmp_path / "theirs")
+    text = (theirs / "pyproject.toml").read_text()  # Kedro 0.19 needs kedro_init_version; it ignores [tool.micropkg]
+    (theirs / "pyproject.toml").write_text(text.replace('source_dir = "src"\n',
+                                                        'source_dir = "src"\nkedro_init_version = "0.19.15"\n'))
+    kedro019.kedro_run("micropkg", "pull", str(archive), *args, cwd=theirs, timeout=600)
+    ours = make_consumer(tmp_path / "ours")
+    doit(ours, "pull", f"--source={archive}", *args)
+    assert _installed(ours) == _installed(theirs)
+    for rel in _installed(theirs):
+        if rel.startswith("conf/"):
+            assert (ours / rel).read_bytes() == (theirs / rel).read_bytes(), rel

@@ -294,3 +294,66 @@ def test_a_file_with_conflict_markers_is_never_packaged(acme):
     assert not (acme / "dist").exists() or not list((acme / "dist").glob("cleaning-*"))
     params.write_text(text)  # resolved
     assert "packaged 'acme.pipelines.cleaning'" in doit(acme, "package", "--micropkg", "pipelines.cleaning").stdout
+
+
+# -- packaging a micro-package that a pull of the same manifest installs --------------------------
+
+def _pulls_what_it_packages(acme, pull_options='{destination = "pipelines"}'):
+    """A project that gets ``pipelines.cleaning`` from Kedro's sdist (a fresh clone: not there yet)
+    and packages it, as it packages ``pipelines.scoring``."""
+    for rel in ("src/acme/pipelines/cleaning", "tests/pipelines/cleaning", "conf/base/parameters"):
+        shutil.rmtree(acme / rel)
+    (acme / "conf/base/parameters_cleaning.yml").unlink()
+    add_manifest(acme, f'[tool.micropkg]\ncompile = false\n\n[tool.micropkg.package]\n"pipelines.cleaning" = {{}}\n'
+                       f'"pipelines.scoring" = {{}}\n\n[tool.micropkg.pull]\n'
+                       f'"{KEDRO_SDISTS / "cleaning-0.3.1.tar.gz"}" = {pull_options}')
+    return f"pull:{KEDRO_SDISTS / 'cleaning-0.3.1.tar.gz'}"
+
+
+@pytest.mark.parametrize("command", [["list", "--all"], ["pull"], ["pull", "package"], ["package"]])
+def test_a_package_entry_a_pull_installs_waits_for_that_pull(acme, command):
+    """On a fresh clone every command stopped at load ("src/acme/pipelines/cleaning not found")."""
+    pull_task = _pulls_what_it_packages(acme)
+    proc = doit(acme, *command)
+    if command[0] == "list":
+        assert "package:pipelines.cleaning" in proc.stdout and not (acme / "src/acme/pipelines/cleaning").exists()
+        return
+    assert (acme / "src/acme/pipelines/cleaning/nodes.py").is_file()
+    if "package" not in command:
+        assert not (acme / "dist/cleaning-0.3.1.tar.gz").exists()
+        return
+    out = proc.stdout
+    assert out.index(f".  {pull_task}") < out.index(".  package:pipelines.cleaning\n")
+    names = members(acme / "dist/cleaning-0.3.1.tar.gz")  # collected after the pull, in the same run
+    assert {"cleaning-0.3.1/cleaning/nodes.py", "cleaning-0.3.1/cleaning/config/parameters_cleaning.yml",
+            "cleaning-0.3.1/cleaning/config/parameters/cleaning/thresholds.yml",
+            "cleaning-0.3.1/tests/test_nodes.py"} <= set(names)
+    again = doit(acme, "package").stdout
+    assert "-- package:pipelines.cleaning\n" in again and "-- package:pipelines.scoring" in again
+    (acme / "src/acme/pipelines/cleaning/nodes.py").write_text("X = 1\n")
+    assert ".  package:pipelines.cleaning\n" in doit(acme, "package").stdout
+    (acme / "dist/cleaning-0.3.1.tar.gz").unlink()
+    assert ".  package:pipelines.cleaning\n" in doit(acme, "package").stdout
+    doit(acme, "clean", "package:pipelines.cleaning")
+    assert not (acme / "dist/cleaning-0.3.1.tar.gz").exists() and (acme / "dist/scoring-0.1.tar.gz").exists()
+    if command == ["package"]:  # a wheel asked for later is built, though the sdist is up to date
+        doit(acme, "package")
+        assert ".  package:pipelines.cleaning\n" in doit(acme, "package", "--wheel").stdout
+        assert [p.name for p in (acme / "dist").glob("cleaning-0.3.1-*.whl")]
+
+
+def test_a_package_entry_a_pull_installs_can_be_published_from_a_fresh_clone(acme, tmp_path):
+    _pulls_what_it_packages(acme)
+    text = (acme / "pyproject.toml").read_text()
+    (acme / "pyproject.toml").write_text(text.replace("compile = false\n", f'compile = false\npublish = "{tmp_path / "shelf"}"\n'))
+    doit(acme, "publish")
+    assert sorted(p.name for p in (tmp_path / "shelf").rglob("*.tar.gz")) == ["cleaning-0.3.1.tar.gz", "scoring-0.1.tar.gz"]
+
+
+def test_a_missing_folder_no_pull_installs_is_still_one_line(acme):
+    _pulls_what_it_packages(acme, '{alias = "tidy", destination = "pipelines"}')  # installs pipelines.tidy
+    for command in (["list"], ["pull"], ["package"]):
+        proc = doit(acme, *command, check=False)
+        assert proc.returncode == 3, proc.stdout + proc.stderr
+        assert proc.stderr.strip().splitlines() == [
+            "ERROR: package 'pipelines.cleaning': src/acme/pipelines/cleaning not found"], proc.stderr

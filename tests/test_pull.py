@@ -3,6 +3,7 @@
 import hashlib
 import subprocess
 import sys
+import tarfile
 
 import pytest
 from conftest import KEDRO_SDISTS, add_manifest, clean_env, doit, make_consumer, make_tar, sdist_entries, snapshot
@@ -281,3 +282,114 @@ def test_pull_applies_the_same_max_size_as_packaging(consumer, tmp_path):
     text = (consumer / "pyproject.toml").read_text().replace('max-size = "100"', 'max-size = "1MiB"')
     (consumer / "pyproject.toml").write_text(text)
     assert "pulled big 1.0" in doit(consumer, "pull", f"--source={big}").stdout
+
+
+# -- Kedro-made aliased sdists: the original name stays in parameter folders ---------------------
+
+KEDRO_ALIASED = KEDRO_SDISTS / "aliased"
+TIDY_CONF = ["parameters/cleaning/stages/strict.yml", "parameters/cleaning/thresholds.yml",
+             "parameters_extra/cleaning/deep.yml", "pipelines/cleaning/parameters_io.yml"]
+#: Where Kedro 0.19.15's own ``kedro micropkg pull`` put them (run on these files; see
+#: examples/kedro-0.19.15/aliased/README.md, and test_kedro.py, which runs it again).
+KEDRO_PULL_LAYOUT = {
+    ("tidy-0.3.1.tar.gz", ()): ["conf/base/parameters_tidy.yml", *(f"conf/base/{r}" for r in TIDY_CONF),
+                                 "src/consumer/tidy/README.md", "src/consumer/tidy/__init__.py",
+                                 "src/consumer/tidy/nodes.py", "src/consumer/tidy/pipeline.py",
+                                 "src/consumer/tidy/utils/__init__.py", "src/consumer/tidy/utils/text.py",
+                                 "tests/tidy/__init__.py", "tests/tidy/test_nodes.py"],
+    ("tidy-0.3.1.tar.gz", ("--alias=neat", "--destination=pipelines")): [
+        "conf/base/parameters_neat.yml", *(f"conf/base/{r}" for r in TIDY_CONF),
+        "src/consumer/pipelines/neat/README.md", "src/consumer/pipelines/neat/__init__.py",
+        "src/consumer/pipelines/neat/nodes.py", "src/consumer/pipelines/neat/pipeline.py",
+        "src/consumer/pipelines/neat/utils/__init__.py", "src/consumer/pipelines/neat/utils/text.py",
+        "tests/pipelines/neat/__init__.py", "tests/pipelines/neat/test_nodes.py"],
+    ("scoring_kit-0.1.tar.gz", ()): ["conf/base/parameters/scoring/weights.yml", "conf/base/parameters_scoring_kit.yml",
+                                      "src/consumer/scoring_kit/__init__.py", "src/consumer/scoring_kit/pipeline.py",
+                                      "tests/scoring_kit/__init__.py", "tests/scoring_kit/test_pipeline.py"],
+    ("scoring_kit-0.1.tar.gz", ("--alias=scorer", "--env=local")): [
+        "conf/local/parameters/scoring/weights.yml", "conf/local/parameters_scorer.yml",
+        "src/consumer/scorer/__init__.py", "src/consumer/scorer/pipeline.py",
+        "tests/scorer/__init__.py", "tests/scorer/test_pipeline.py"],
+}
+
+
+def pulled_files(project, before) -> list[str]:
+    return sorted(rel for rel in snapshot(project) if rel not in before and rel not in ("micropkg.lock", "requirements.in"))
+
+
+@pytest.mark.parametrize("sdist,args", sorted(KEDRO_PULL_LAYOUT), ids=lambda v: "-".join(v) if isinstance(v, tuple) else v)
+def test_kedro_made_aliased_sdists_land_where_kedro_puts_them(consumer, sdist, args):
+    """Kedro 0.19.15 packaged ``cleaning`` as ``tidy`` keeping ``config/parameters/cleaning/``:
+    the parameter files of both names are installed, where Kedro's own pull installs them."""
+    before = snapshot(consumer)
+    doit(consumer, "pull", f"--source={KEDRO_ALIASED / sdist}", *args)
+    assert pulled_files(consumer, before) == sorted(KEDRO_PULL_LAYOUT[(sdist, args)])
+    conf = "conf/local" if "--env=local" in args else "conf/base"
+    with tarfile.open(KEDRO_ALIASED / sdist) as source:
+        for member in source.getmembers():
+            inner = member.name.split("/config/", 1)[-1]
+            if "/config/" in member.name and member.isfile() and not inner.startswith("parameters_"):
+                assert (consumer / conf / inner).read_bytes() == source.extractfile(member).read()
+
+
+# -- task names a user reads, types back, and doit never misreads -------------------------------
+
+def _shelf(folder, name="tidy", version="1.0"):
+    folder.mkdir(parents=True, exist_ok=True)
+    return make_tar(folder / f"{name}-{version}.tar.gz", sdist_entries(name, version))
+
+
+def test_requirement_pull_tasks_are_named_so_clean_forget_and_info_take_them_back(consumer, tmp_path):
+    shelf = tmp_path / "shelf"
+    _shelf(shelf)
+    add_manifest(consumer, f'[tool.micropkg.pull]\n"tidy>=1.0,<2" = {{index = "{shelf}"}}')
+    names = [line.split()[0] for line in doit(consumer, "list", "--all").stdout.splitlines()]
+    assert "pull:tidy" in names and not any("=" in name or "%" in name for name in names)
+    doit(consumer, "pull")
+    assert (consumer / "src/consumer/tidy/__init__.py").is_file()
+    assert "pull:tidy" in doit(consumer, "info", "pull:tidy").stdout
+    doit(consumer, "forget", "pull:tidy")
+    again = doit(consumer, "pull").stdout
+    assert ".  pull:tidy" in again and "already installed and unchanged" in again  # forgotten: re-checked
+    doit(consumer, "clean", "pull:tidy")
+    assert not (consumer / "src/consumer/tidy").exists()
+
+
+def test_two_requirements_of_one_project_are_told_apart_by_where_they_go(consumer, tmp_path):
+    shelf = tmp_path / "shelf"
+    _shelf(shelf)
+    add_manifest(consumer, f'[tool.micropkg.pull]\n"tidy>=1.0" = {{index = "{shelf}"}}\n'
+                           f'"tidy<2" = {{index = "{shelf}", alias = "neat", destination = "pipelines"}}')
+    names = [line.split()[0] for line in doit(consumer, "list", "--all").stdout.splitlines()]
+    assert "pull:tidy@tidy" in names and "pull:tidy@pipelines/neat" in names
+    doit(consumer, "pull:tidy@pipelines/neat")
+    assert (consumer / "src/consumer/pipelines/neat/__init__.py").is_file()
+    assert not (consumer / "src/consumer/tidy").exists()
+
+
+@pytest.mark.parametrize("command", ["clean", "forget", "info", "run", ""])
+def test_a_task_name_doit_would_read_as_a_variable_is_refused_naming_the_task(acme, tmp_path, command):
+    """``doit clean "pull:tidy==1.0"``: doit takes the word as a variable and, with no task left,
+    cleaned the default tasks (every sdist). It is refused with one line, nothing touched."""
+    shelf = tmp_path / "shelf"
+    _shelf(shelf)
+    add_manifest(acme, f'[tool.micropkg.pull]\n"tidy==1.0" = {{index = "{shelf}"}}')
+    doit(acme, "package")
+    before = snapshot(acme)
+    proc = doit(acme, *([command] if command else []), "pull:tidy==1.0", check=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 3, out
+    assert out.strip().splitlines() == ["ERROR: pull:tidy==1.0 holds '=', which doit reads as a variable assignment, "
+                                        "not a task name: the task is pull:tidy (doit list --all shows every task name)"]
+    assert snapshot(acme) == before
+
+
+def test_a_path_with_doit_special_characters_keeps_a_name_doit_reads_back(consumer, tmp_path):
+    odd = tmp_path / "a=b*c"
+    _shelf(odd)
+    add_manifest(consumer, f'[tool.micropkg.pull]\n"{odd}/tidy-1.0.tar.gz" = {{}}')
+    name = f"pull:{tmp_path}/a%3Db%2Ac/tidy-1.0.tar.gz"
+    assert name in doit(consumer, "list", "--all").stdout
+    doit(consumer, name)
+    doit(consumer, "clean", name)
+    assert not (consumer / "src/consumer/tidy").exists()

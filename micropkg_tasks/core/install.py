@@ -14,6 +14,7 @@ from .layout import (
     CONFIG,
     TESTS,
     is_parameter_file,
+    kedro_original_name,
     rename_config,
     renamed,
     split_package_file,
@@ -66,6 +67,14 @@ def target_module(spec: PullSpec, package: str) -> str:
     return ".".join(dest + [spec.alias or package])
 
 
+def kedro_made(sdist: Sdist) -> bool:
+    """Whether setuptools built the sdist, as Kedro 0.19's ``micropkg package`` did (its
+    ``setup.cfg`` and ``<package>.egg-info/``; ours have neither). Such an sdist made with an
+    alias keeps the original name in its parameter folders (``kedro_original_name``). Anyone
+    can add the two, so this only widens the check to the parameter files of one more name."""
+    return (sdist.root / "setup.cfg").is_file() and (sdist.root / f"{sdist.package}.egg-info").is_dir()
+
+
 def plan_install(project: Project, spec: PullSpec, sdist: Sdist) -> InstallPlan:
     """Code to ``<src>/<pkg>/[<dest>/]<name>``, tests to ``<tests>/[<dest>/]<name>``,
     ``<name>/config/...`` to ``conf/<env>/...``; imports rewritten to the new location."""
@@ -83,10 +92,13 @@ def plan_install(project: Project, spec: PullSpec, sdist: Sdist) -> InstallPlan:
     conf_root = f"{CONF_DIR}/{spec.env}"
     files: dict[str, bytes] = {}
     package_dir = sdist.root / sdist.package
-    for rel in walk_files(package_dir):
+    rels = walk_files(package_dir)
+    configs = [inner for role, inner in map(split_package_file, rels) if role == CONFIG]
+    original = kedro_original_name(configs, sdist.package) if kedro_made(sdist) else None
+    for rel in rels:
         role, inner = split_package_file(rel)
         if role == CONFIG:
-            if not is_parameter_file(inner, sdist.package):
+            if not is_parameter_file(inner, sdist.package) and original is None:
                 raise ArchiveError(f"{label}: {sdist.package}/{rel} is not a parameter file of {sdist.package!r} "
                                    "(Kedro's parameter patterns); a micro-package ships only those")
             files[f"{conf_root}/{rename_config(inner, sdist.package, spec.alias)}"] = (package_dir / rel).read_bytes()

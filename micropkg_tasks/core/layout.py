@@ -128,6 +128,38 @@ def is_parameter_file(rel: str, name: str) -> bool:
     return name in parameter_names(rel)
 
 
+#: What Kedro's config loader reads as catalog, credentials, logging or globals: a file or top
+#: folder named so (its patterns ``X*``, ``X*/**``, ``**/X*``). Never a parameter file.
+NOT_PARAMETERS = (*NEVER_PACKAGED, "logging", "globals")
+
+
+def kedro_original_name(rels: list[str], name: str) -> str | None:
+    """The name an aliased sdist made by Kedro keeps in its parameter folders, or None.
+
+    Kedro's ``--alias`` renames parameter *files* whose name contains the micro-package's name,
+    never folders: ``cleaning`` packaged as ``tidy`` ships ``config/parameters_tidy.yml`` beside
+    ``config/parameters/cleaning/x.yml``. That original name is not recorded anywhere else, so it
+    is the one folder name that makes every config file (``rels``, relative to ``config/``) that
+    is not a parameter file of ``name`` a parameter file of it (Kedro's patterns 2 and 4). None
+    when there is no such file or no such single name, or when one of them is what Kedro's
+    config loader reads as catalog, credentials, logging or globals."""
+    from ..rules import name_problem
+
+    candidates: set[str] | None = None
+    for rel in rels:
+        if is_parameter_file(rel, name):
+            continue
+        parts = rel.split("/")
+        if parts[0].startswith(NOT_PARAMETERS) or parts[-1].startswith(NOT_PARAMETERS):
+            return None
+        names = {p for p in parts[:-1] if p != name and not p.startswith("parameters")
+                 and name_problem(p) is None and is_parameter_file(rel, p)}
+        candidates = names if candidates is None else candidates & names
+        if not candidates:
+            return None
+    return min(candidates) if candidates else None
+
+
 def rename_config(rel: str, name: str, alias: str | None) -> str:
     """Give the alias to parameter file and folder names *equal* to the name (not containing it)."""
     if not alias or alias == name:

@@ -20,11 +20,32 @@ from ..scope import command_dict, enter
 
 @contextlib.contextmanager
 def loading() -> Iterator[None]:
-    """Around a task creator: a MicropkgError becomes doit's one-line load error."""
+    """Around a task creator: a MicropkgError becomes doit's one-line load error, and so does a
+    task name doit misread as a variable assignment (checked before any task is made)."""
     try:
+        refuse_misread_task_names()
         yield
     except MicropkgError as exc:
         raise InvalidDodoFile(redact(str(exc))) from None
+
+
+def refuse_misread_task_names() -> None:
+    """doit reads any word holding ``=`` as a variable (``doit clean "pull:x==1"`` sets ``pull:x``
+    and cleans the default tasks): a variable named like a task is refused, naming the task."""
+    from doit import doit_cmd
+
+    variables = getattr(doit_cmd, "_CMDLINE_VARS", None) or {}
+    if not any(":" in name for name in variables):
+        return
+    from .pull import misread_task, task_names
+
+    try:
+        known = task_names(list(project().manifest.pulls))
+    except MicropkgError:
+        known = []
+    message = misread_task(dict(variables), known)
+    if message:
+        raise InvalidDodoFile(message)
 
 
 def action(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -96,10 +96,16 @@ _collected: dict[tuple[Project, manifest.PackageSpec], MicroPackage] = command_d
 
 def package_tasks(project: Project, specs: list[manifest.PackageSpec], wheel: bool = False) -> Iterator[dict[str, Any]]:
     from ..core.sdist import FORMAT_VERSION
+    from .after_pull import installing_pulls, package_after_pull_tasks
 
     max_size = project.manifest.limits.max_size
-    mps = [collected(project, spec) for spec in specs]
+    after_pull = installing_pulls(project, specs)  # their folders may not be there yet
+    mps = [collected(project, spec) for spec in specs if spec.module_path not in after_pull]
     versions = {mp.spec.module_path: [mp.name, mp.version] for mp in mps}
+    for spec in specs:
+        if spec.module_path in after_pull:
+            uptodate = PackageUptodate(spec, project, FORMAT_VERSION, versions, [])  # outputs: sdist_present
+            yield from package_after_pull_tasks(project, spec, after_pull[spec.module_path], max_size, wheel, uptodate)
     for mp in mps:
         spec = mp.spec
         wheels = []

@@ -58,9 +58,14 @@ class PublishUptodate(config_changed):  # type: ignore[misc]  # doit's class car
 def publish_tasks(project: Project, specs: list[manifest.PackageSpec], dest: manifest.Publish,
                   wheel: bool) -> Iterator[dict[str, Any]]:
     from ..errors import where
+    from .after_pull import installing_pulls, publish_after_pull_task
 
     limits = project.manifest.limits
+    after_pull = installing_pulls(project, specs)
     for spec in specs:
+        if spec.module_path in after_pull:  # its sdist's name is known once the pull ran
+            yield publish_after_pull_task(project, spec, dest, wheel, limits)
+            continue
         mp = collected(project, spec)
         files = [mp.target]
         if wheel:

@@ -1,6 +1,7 @@
 """``doit pull`` (one task per source, then ``pull:pip-compile``) and ``doit unpull``."""
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -102,10 +103,65 @@ def requirements_compiled(task: Any, values: dict[str, Any], project: Project) -
     return project.requirements_txt.is_file() and values.get("in_sha") == sha256_file(source)
 
 
-def task_name(source: str) -> str:
-    """doit forbids '=' in task names; requirements such as 'x==1' keep a readable name. doit
-    prints names: a URL's credentials are hidden (``pull:https://***@host/x.tar.gz``)."""
-    return redact(source).replace("=", "%3D")
+#: What doit reads specially in a task name typed on its command line: ``=`` makes the word a
+#: variable assignment (and doit forbids it in task names), ``*`` a wildcard.
+DOIT_SPECIAL = {"=": "%3D", "*": "%2A"}
+
+
+def task_name(source: str, kind: str = "path") -> str:
+    """The name of a source's pull task (after ``pull:``): one a user reads in ``doit list`` and
+    types back to ``clean``, ``forget`` or ``info``. A requirement is named by its project name
+    alone (``cleaning>=0.3`` -> ``cleaning``: doit would read ``=`` as a variable assignment);
+    paths and URLs as written (a URL's credentials hidden: ``pull:https://***@host/x.tar.gz``), with
+    the few characters doit reads specially percent-encoded."""
+    if kind == "index":
+        match = REQUIREMENT_NAME.match(source)
+        if match:
+            return match.group(0)
+    source = redact(source)
+    for char, code in DOIT_SPECIAL.items():
+        source = source.replace(char, code)
+    return source
+
+
+REQUIREMENT_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
+
+
+def task_names(specs: list[manifest.PullSpec]) -> list[str]:
+    """Each spec's task name. Two requirements of the same project (say, pulled under two aliases)
+    are told apart by where they install: ``cleaning@pipelines/tidy``; two specs that would still
+    share a name are a manifest error."""
+    names = [task_name(spec.source, spec.kind) for spec in specs]
+    shared = {n for n in names if names.count(n) > 1 or n == manifest.COMPILE_TASK}
+    for i, spec in enumerate(specs):
+        if names[i] in shared and spec.kind == "index":
+            names[i] += "@" + "/".join(filter(None, [spec.destination, spec.alias or names[i].replace("-", "_")]))
+    for i, name in enumerate(names):
+        if name in names[:i] or name == manifest.COMPILE_TASK:
+            other = specs[names.index(name)].source if name in names[:i] else manifest.COMPILE_TASK
+            raise ManifestError(f"pull: {one_line(specs[i].source, 80)} and {one_line(other, 80)} would both be the "
+                                f"task pull:{one_line(name, 80)}; give one an alias or another destination")
+    return names
+
+
+def misread_task(variables: dict[str, str], known: list[str]) -> str | None:
+    """The one-line refusal of a task name that doit read as a variable (``name=value``: any
+    word holding ``=``), or None. ``doit clean "pull:reporting==0.1"`` would otherwise clean the
+    default tasks (every sdist). ``known``: the pull task names (after ``pull:``) of this command."""
+    for name, value in variables.items():
+        if ":" not in name:
+            continue
+        word = f"{name}={value}"
+        basename, _, source = word.partition(":")
+        right = ""
+        if basename == "pull" and source:
+            kind = manifest.source_kind(source)
+            guess = task_name(source, kind)
+            matches = [k for k in known if k == guess or k.startswith(f"{guess}@")]
+            right = f": the task is {' or '.join(f'pull:{m}' for m in matches) or f'pull:{guess}'}"
+        return (f"{one_line(word, 80)} holds '=', which doit reads as a variable assignment, not a task name{right} "
+                "(doit list --all shows every task name)")
+    return None
 
 
 def pull_tasks(project: Project, specs: list[manifest.PullSpec], force: bool,
@@ -113,16 +169,16 @@ def pull_tasks(project: Project, specs: list[manifest.PullSpec], force: bool,
     from doit.tools import config_changed
 
     names = []
-    for spec in specs:
+    for spec, name in zip(specs, task_names(specs)):
         file_dep = []
         for dep in ([spec.source] if spec.kind == "path" else []) + ([spec.fs_args] if spec.fs_args else []):
             path = fs_args_path(project.root, dep)
             if path.is_file():
                 file_dep.append(project.shown(path))
         into = f"{spec.destination}/" if spec.destination else ""
-        names.append(f"pull:{task_name(spec.source)}")
+        names.append(f"pull:{name}")
         yield {
-            "name": task_name(spec.source),
+            "name": name,
             "doc": f"pull {redact(spec.source)} into {project.package_name}/{into}{spec.alias or '<its name>'}",
             "actions": [(pull_action, [project, spec, force, limits, merge])],
             "file_dep": file_dep,
