@@ -26,8 +26,46 @@ LEGACY_TABLE = "tool.kedro.micropkg"
 SourceKind = Literal["path", "url", "index"]
 #: Where ``doit publish`` uploads: an fsspec folder or bucket, or a package index (twine).
 RegistryKind = Literal["bucket", "index"]
-PACKAGE_OPTIONS = ("alias", "destination", "env", "allow")
-PULL_OPTIONS = ("alias", "destination", "env", "fs_args", "sha256", "index")
+#: Every key of the manifest with what it does: the validation's lists of known keys and the
+#: reference (docs/reference.md, ``python -m micropkg_tasks.reference``) are both made from these.
+PROJECT_KEYS = {
+    "package": "table: one entry per micro-package to package, keyed by its module path under the project package",
+    "pull": "table: one entry per sdist to pull, keyed by its source: a path, any fsspec URL, or a requirement",
+    "compile": "the compiler for requirements.in: a command string or list (\"uv pip compile\"), or false; "
+               "default: pip-compile of this environment",
+    "timeout": f"seconds for the whole download of one sdist (default {DEFAULT_TIMEOUT:g})",
+    "max-size": "the most an sdist may hold, packaged or pulled: bytes, or kB/MB/GB/KiB/MiB/GiB (default \"256MiB\")",
+    "allow-direct-references": "accept `name @ url` requirements from pulled sdists (default false: "
+                               "pip-compile would fetch and build them)",
+    "publish": "where `doit publish` uploads: a folder or fsspec URL, an index upload URL, or a table of the "
+               "publish keys below",
+    "index": "where requirement sources are resolved unless their entry names another: a folder, bucket or "
+             "PEP 691/503 index (default: pip's configured index)",
+    "wheel": "also build a wheel of every sdist, and publish it (default false)",
+}
+PACKAGE_KEYS = {
+    "alias": "the name to package it under (the sdist's name, and the folder its code lands in when pulled)",
+    "destination": "the folder the sdist is written to, inside the project or not (default dist)",
+    "env": "the conf/<env> its parameter files are taken from (default base)",
+    "allow": "project modules outside any micro-package it may import on purpose (left as they are, with a warning)",
+}
+PULL_KEYS = {
+    "alias": "the name to install it under",
+    "destination": "the location under the project package, e.g. pipelines",
+    "env": "the conf/<env> its parameter files go to (default base)",
+    "fs-args": "a YAML file of fsspec storage options (credentials, client_kwargs, headers): relative to the "
+               "project, absolute or ~/...",
+    "sha256": "the archive's sha256: any other bytes are refused",
+    "index": "the only folder, bucket or index a requirement source is resolved on",
+}
+PUBLISH_KEYS = {
+    "url": "the folder, fsspec URL or index upload URL",
+    "fs-args": "a YAML file of fsspec storage options for a folder or bucket",
+    "repository": "a .pypirc section to upload to with twine",
+    "simple": "the index's simple API, when it is not <url>/simple/",
+}
+PACKAGE_OPTIONS = tuple(key.replace("-", "_") for key in PACKAGE_KEYS)
+PULL_OPTIONS = tuple(key.replace("-", "_") for key in PULL_KEYS)
 #: Sub-task name of the final compile step; no pull entry may take it.
 COMPILE_TASK = "pip-compile"
 
@@ -430,7 +468,7 @@ class Publish:
         return self.url or f".pypirc repository {self.repository!r}"
 
 
-PUBLISH_OPTIONS = ("url", "fs_args", "repository", "simple")
+PUBLISH_OPTIONS = tuple(key.replace("-", "_") for key in PUBLISH_KEYS)
 
 
 def publish_destination(value: Any, table: str = TABLE, where: str | None = None) -> Publish | None:
@@ -447,7 +485,7 @@ def publish_destination(value: Any, table: str = TABLE, where: str | None = None
     opts = {k.replace("-", "_"): v for k, v in value.items()}
     for key, val in opts.items():
         if key not in PUBLISH_OPTIONS:
-            raise ManifestError(f"{where}: unknown option {shown(key)}; valid options: url, fs-args, repository, simple")
+            raise ManifestError(f"{where}: unknown option {shown(key)}; valid options: {', '.join(PUBLISH_KEYS)}")
         if not isinstance(val, str) or not val.strip():
             raise ManifestError(f"{where}: {key.replace('_', '-')} must be a non-empty string")
         _check_text(val, where, key.replace("_", "-"))
@@ -517,6 +555,9 @@ class Manifest:
 
 def read_manifest(micropkg: Mapping[str, Any], table: str = TABLE) -> Manifest:
     """Every entry and option of the table, validated; the first problem is a ManifestError."""
+    unknown = [key for key in micropkg if key not in PROJECT_KEYS]
+    if unknown:  # a misspelt key (`compiel = false`) was silently ignored
+        raise ManifestError(f"[{table}]: unknown key {shown(unknown[0])}; valid keys: {', '.join(PROJECT_KEYS)}")
     command = compile_command(micropkg, table)
     return Manifest(
         packages=tuple(package_specs(micropkg, table)),
