@@ -124,6 +124,12 @@ def _pypi_reachable() -> tuple[bool, str]:
     return proc.returncode == 0, lines[-1] if lines else ""
 
 
+def _uv() -> str | None:
+    """uv beside this interpreter (the [test] extra installs it), else on PATH, else None."""
+    here = Path(sys.executable).parent / ("uv.exe" if os.name == "nt" else "uv")
+    return str(here) if here.is_file() else shutil.which("uv")
+
+
 def kedro_env(version: str, extras: tuple[str, ...] = ()) -> KedroEnv:
     """A venv with ``kedro==version``, ``extras`` and micropkg-tasks (editable, from REPO)."""
     path = cache_root() / f"kedro-{version}-{_key(version, extras)}"
@@ -133,7 +139,12 @@ def kedro_env(version: str, extras: tuple[str, ...] = ()) -> KedroEnv:
             return KedroEnv(version, path, 0.0)
         shutil.rmtree(path, ignore_errors=True)
         start = time.monotonic()
-        steps = [
+        uv = _uv()
+        steps = [  # uv when the test environment has it (the [test] extra does): a minute faster than pip
+            [uv, "venv", "--quiet", "--seed", "--python", sys.executable, str(path)],
+            [uv, "pip", "install", "--quiet", "--python", str(path / "bin" / "python"),
+             f"kedro=={version}", *extras, "-e", str(REPO)],
+        ] if uv else [
             [sys.executable, "-m", "venv", str(path)],
             [str(path / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
              f"kedro=={version}", *extras, "-e", str(REPO)],
