@@ -119,11 +119,28 @@ def _with_requirements(tmp_path, requires):
 def test_requirements_in_is_started_from_requirements_txt(consumer, tmp_path):
     (consumer / "requirements.txt").write_text("flask==3.0\n-r other.txt\n")
     said = pull(load_project(consumer), pull_spec(str(_with_requirements(tmp_path, ["flask==3.0", "pyyaml>=6"]))))
-    assert ("requirements.in starts as a copy of your requirements.txt: from now on requirements.txt is compiled "
-            "from requirements.in, which holds your original lines") in said
+    assert ("requirements.in starts as a copy of your requirements.txt and holds the new requirements; compiling is "
+            "off ([tool.micropkg] compile = false), so requirements.txt stays as you wrote it: add them there, or "
+            "compile it yourself") in said  # the consumer fixture sets compile = false
     assert (consumer / "requirements.in").read_text() == (
         "flask==3.0\n-r other.txt\n\n# Requirements from micro-package `req`:\npyyaml>=6\n")
     assert (consumer / "requirements.txt").read_text() == "flask==3.0\n-r other.txt\n"
+
+
+def test_the_first_compiled_pull_says_what_compiling_does(consumer, tmp_path):
+    (consumer / "pyproject.toml").write_text((consumer / "pyproject.toml").read_text().replace("compile = false\n", ""))
+    (consumer / "requirements.txt").write_text("flask==3.0\n")
+    said = pull(load_project(consumer), pull_spec(str(_with_requirements(tmp_path, ["pyyaml>=6"]))))
+    line = next(line for line in said if line.startswith("requirements.in starts as a copy"))
+    assert "from now on requirements.txt is compiled from requirements.in, which holds your original lines" in line
+    assert "compiling pins every dependency, transitive ones included, and pip-compile can take tens of seconds" in line
+
+
+def test_requirements_in_keeps_its_crlf_line_endings(consumer, tmp_path):
+    (consumer / "requirements.in").write_bytes(b"flask==3.0\r\n")
+    pull(load_project(consumer), pull_spec(str(_with_requirements(tmp_path, ["pyyaml>=6"]))))
+    assert (consumer / "requirements.in").read_bytes() == (
+        b"flask==3.0\r\n\r\n# Requirements from micro-package `req`:\r\npyyaml>=6\r\n")
 
 
 def test_covered_requirements_leave_the_file_byte_identical(consumer, tmp_path):

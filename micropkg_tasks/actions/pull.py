@@ -65,7 +65,7 @@ def requirements_text(project: Project) -> str:
     for name in (REQUIREMENTS_IN, REQUIREMENTS_TXT):
         path = project.root / name
         if path.is_file():
-            return path.read_text(encoding="utf-8")
+            return path.read_bytes().decode("utf-8")  # not read_text: it turns CRLF into LF
     return ""
 
 
@@ -367,9 +367,15 @@ def _install(project: Project, it: Pending, force: bool, merge: str = "", staged
                 f"({len(writes)} written, {len(deletes)} removed)"]
     if added:
         messages.append(f"added to {REQUIREMENTS_IN}: {', '.join(added)}")
-        if started_from_txt:
+        if started_from_txt and project.manifest.compile is None:
+            messages.append(f"{REQUIREMENTS_IN} starts as a copy of your {REQUIREMENTS_TXT} and holds the new "
+                            f"requirements; compiling is off ([tool.micropkg] compile = false), so {REQUIREMENTS_TXT} "
+                            "stays as you wrote it: add them there, or compile it yourself")
+        elif started_from_txt:
             messages.append(f"{REQUIREMENTS_IN} starts as a copy of your {REQUIREMENTS_TXT}: from now on "
-                            f"{REQUIREMENTS_TXT} is compiled from {REQUIREMENTS_IN}, which holds your original lines")
+                            f"{REQUIREMENTS_TXT} is compiled from {REQUIREMENTS_IN}, which holds your original lines; "
+                            "compiling pins every dependency, transitive ones included, and pip-compile can take tens "
+                            "of seconds (compile = \"uv pip compile\" is faster; compile = false turns it off)")
     return messages + _decision_messages(decision, entry, upgrade)
 
 

@@ -46,6 +46,7 @@ def append_block(existing_text: str, name: str, lines: list[str]) -> str:
     if not lines:
         return existing_text
     lines = [render_requirement(line) for line in lines]  # never raw text, whoever calls
-    head = existing_text if not existing_text or existing_text.endswith("\n") else existing_text + "\n"
-    sep = "\n" if head else ""
-    return f"{head}{sep}# Requirements from micro-package `{name}`:\n" + "".join(f"{line}\n" for line in lines)
+    eol = "\r\n" if "\r\n" in existing_text else "\n"  # the file's own line endings, as an editor keeps them
+    head = existing_text if not existing_text or existing_text.endswith("\n") else existing_text + eol
+    sep = eol if head else ""
+    return f"{head}{sep}# Requirements from micro-package `{name}`:{eol}" + "".join(f"{line}{eol}" for line in lines)
