@@ -281,3 +281,42 @@ def test_outdated_json_is_the_only_thing_on_stdout(project, tmp_path):
     failed = kedro_micropkg(consumer, "outdated", "--json")
     assert failed.exit_code == 1 and failed.stdout == ""
     assert "micropkg.lock is corrupt" in failed.stderr and "Traceback" not in failed.stderr
+
+
+# -- review: diff and --merge=markers on a micro-package that imports another one ------------------
+
+def test_diff_and_merge_of_a_pull_whose_imports_were_renamed_to_a_dependency(project, tmp_path):
+    """scoring imports cleaning: its sdist imports ``cleaning.nodes``, and the pull rewrote that to
+    the consumer's module of cleaning. The base of ``diff`` and of an upgrade's merge is those
+    installed bytes, so it must be rewritten the same way (it was not: "does not reproduce")."""
+    scoring = project / "src/acme/pipelines/scoring/pipeline.py"
+    init = project / "src/acme/pipelines/scoring/__init__.py"
+    init.write_text(init.read_text() + '__version__ = "1.0"\n')
+    scoring.write_text("from acme.pipelines.cleaning.nodes import helper\n" + scoring.read_text())
+    add_manifest(project, '[tool.micropkg.package]\n"pipelines.cleaning" = {}\n"pipelines.scoring" = {}\n')
+    packaged = kedro_micropkg(project, "package", "--all")
+    assert packaged.exit_code == 0, packaged.output
+    version = "1.0"
+    shelf = tmp_path / "shelf"
+    shelf.mkdir()
+    for sdist in (project / "dist").glob("*.tar.gz"):
+        (shelf / sdist.name).write_bytes(sdist.read_bytes())
+
+    consumer = kedro_project(make_consumer(tmp_path / "consumer"))
+    pulled = kedro_micropkg(consumer, "pull", str(shelf / f"scoring-{version}.tar.gz"))
+    assert pulled.exit_code == 0, pulled.output
+    mine = consumer / "src/consumer/scoring/pipeline.py"
+    assert "from consumer.cleaning.nodes import helper" in mine.read_text()
+    assert kedro_micropkg(consumer, "diff").exit_code == 0  # nothing edited
+    mine.write_text(mine.read_text().replace("return sum(values)", "return sum(values) + 1"))
+    diff = kedro_micropkg(consumer, "diff")
+    assert diff.exit_code == 0, diff.output
+    assert "-    return sum(values)\n+    return sum(values) + 1" in diff.output
+
+    init.write_text(init.read_text().replace('"1.0"', '"9.0"'))
+    scoring.write_text(scoring.read_text().replace("return Pipeline(", "return  Pipeline("))
+    assert kedro_micropkg(project, "package", "--all").exit_code == 0
+    merged = kedro_micropkg(consumer, "pull", str(project / "dist/scoring-9.0.tar.gz"), "--merge=markers")
+    assert merged.exit_code == 0, merged.output
+    text = mine.read_text()
+    assert "return sum(values) + 1" in text and "return  Pipeline(" in text and "<<<<<<<" not in text
