@@ -190,7 +190,7 @@ def run_doit(project_path: Path, args: list[str], verbose: bool = False, quiet: 
     finally:
         os.chdir(previous)
     if code:
-        raise click.exceptions.Exit(1)
+        sys.exit(1)  # as 0.19: a SystemExit, which reaches a caller without standalone mode too
 
 
 def _opt(name: str, value: str | None) -> list[str]:
@@ -250,7 +250,7 @@ def pull_package(metadata: Any, /, package_path: str | None, env: str | None, al
                 *_opt("fs-args", _local_path(fs_args, root, "--fs-args") if fs_args else None), *how]
     else:
         click.echo(MISSING_PULL)
-        raise click.exceptions.Exit(1)
+        sys.exit(1)  # as 0.19: a SystemExit, which reaches a caller without standalone mode too
     run_doit(root, args, verbose)
 
 
@@ -288,7 +288,7 @@ def package_micropkg(metadata: Any, /, module_path: str | None, env: str | None,
                 *[f"--allow={name}" for name in allow], *wheels]
     else:
         click.echo(MISSING_PACKAGE)
-        raise click.exceptions.Exit(1)
+        sys.exit(1)  # as 0.19: a SystemExit, which reaches a caller without standalone mode too
     run_doit(root, args, verbose)
 
 

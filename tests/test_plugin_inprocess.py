@@ -320,3 +320,16 @@ def test_diff_and_merge_of_a_pull_whose_imports_were_renamed_to_a_dependency(pro
     assert merged.exit_code == 0, merged.output
     text = mine.read_text()
     assert "return sum(values) + 1" in text and "return  Pipeline(" in text and "<<<<<<<" not in text
+
+
+def test_a_failure_reaches_a_caller_without_standalone_mode(project, capsys):
+    """``KedroCLI(...).main(args, standalone_mode=False)`` (a script, a notebook): Kedro's own
+    commands and 0.19's ``kedro micropkg`` raise on a refusal (KedroCliError, or ``sys.exit(1)``);
+    ours returned None, so the caller could not tell a failure from a success."""
+    cli = kedro_cli.KedroCLI(project)
+    for args in (["package", "pipelines.nope"], ["package"], ["pull"]):
+        with pytest.raises(SystemExit) as exited:
+            cli.main(["micropkg", *args], standalone_mode=False)
+        assert exited.value.code == 1, args
+    assert cli.main(["micropkg", "package", "pipelines.cleaning"], standalone_mode=False) is None
+    assert "not found" in capsys.readouterr().err
