@@ -130,6 +130,7 @@ def _module_location(value: str, metadata: Any) -> str:
 #: or option that exists where it is printed.
 _REPHRASE = (
     ("doit pull --source=<its sdist>", "kedro micropkg pull <its sdist>"),
+    ("doit pull --force --source=<one of ", "kedro micropkg pull --force <one of "),
     ("or use --micropkg.", "or name a module path: kedro micropkg package <module path>."),
     ("or use --source.", "or name a package path: kedro micropkg pull <package path>."),
     ("doit package", "kedro micropkg package"),

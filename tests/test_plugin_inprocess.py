@@ -333,3 +333,22 @@ def test_a_failure_reaches_a_caller_without_standalone_mode(project, capsys):
         assert exited.value.code == 1, args
     assert cli.main(["micropkg", "package", "pipelines.cleaning"], standalone_mode=False) is None
     assert "not found" in capsys.readouterr().err
+
+
+def test_pull_all_force_names_the_plugins_positional_package_path(project, tmp_path):
+    """A bare --force with several manifest entries is refused naming how to aim it at one: through
+    the plugin that is ``kedro micropkg pull --force <path>`` (it has no --source option)."""
+    assert kedro_micropkg(project, "package", "pipelines.cleaning").exit_code == 0
+    assert kedro_micropkg(project, "package", "pipelines.scoring").exit_code == 0
+    consumer = kedro_project(make_consumer(tmp_path / "consumer"))
+    (consumer / "dist").mkdir()
+    for sdist in (project / "dist").glob("*.tar.gz"):
+        (consumer / "dist" / sdist.name).write_bytes(sdist.read_bytes())
+    entries = "".join(f'"dist/{sdist.name}" = {{}}\n' for sdist in sorted((consumer / "dist").iterdir()))
+    add_manifest(consumer, "[tool.micropkg.pull]\n" + entries)
+    before = snapshot(consumer)
+    refused = kedro_micropkg(consumer, "pull", "--all", "--force")
+    assert refused.exit_code == 1
+    assert "kedro micropkg pull --force <one of dist/" in refused.output, refused.output
+    assert "--source" not in refused.output and "doit" not in refused.output
+    assert snapshot(consumer) == before
