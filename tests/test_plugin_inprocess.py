@@ -352,3 +352,16 @@ def test_pull_all_force_names_the_plugins_positional_package_path(project, tmp_p
     assert "kedro micropkg pull --force <one of dist/" in refused.output, refused.output
     assert "--source" not in refused.output and "doit" not in refused.output
     assert snapshot(consumer) == before
+
+
+def test_package_destination_inside_the_micro_package_itself_is_refused(project):
+    """-d into the micro-package's own code or tests folder: the sdist would be packaged into the
+    next sdist of it (data files are packaged), and once it was there doit refused the task as
+    'Cyclic/recursive dependencies'. Refused up front, naming the folder; nothing written."""
+    for folder in (CLEANING, "tests/pipelines/cleaning", f"{CLEANING}/utils"):
+        before = snapshot(project)
+        refused = kedro_micropkg(project, "package", "pipelines.cleaning", "-d", folder)
+        assert refused.exit_code == 1, refused.output
+        assert "inside the micro-package it packages" in refused.output and "Cyclic" not in refused.output
+        assert snapshot(project) == before
+    assert kedro_micropkg(project, "package", "pipelines.cleaning", "-d", "src/acme").exit_code == 0
