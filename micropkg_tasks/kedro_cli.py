@@ -185,7 +185,14 @@ def run_doit(project_path: Path, args: list[str], verbose: bool = False, quiet: 
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             # the reporter's stream: with quiet, its lines (an ERROR) go to stderr, stdout is the output's
-            code = DoitMain(ModuleTaskLoader(namespace), extra_config={"GLOBAL": {"outfile": err if quiet else out}}).run(args)
+            try:  # doit reads its [tool.doit] from pyproject.toml first: a broken one is a traceback there
+                main = DoitMain(ModuleTaskLoader(namespace), extra_config={"GLOBAL": {"outfile": err if quiet else out}})
+            except ValueError as exc:  # tomllib.TOMLDecodeError (a second call, after an edit, in-process)
+                from .errors import one_line
+
+                click.echo(f"ERROR: pyproject.toml is not valid TOML: {one_line(str(exc))}", err=True)
+                sys.exit(1)
+            code = main.run(args)
         out.flush()
         err.flush()
     finally:

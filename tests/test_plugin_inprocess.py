@@ -365,3 +365,20 @@ def test_package_destination_inside_the_micro_package_itself_is_refused(project)
         assert "inside the micro-package it packages" in refused.output and "Cyclic" not in refused.output
         assert snapshot(project) == before
     assert kedro_micropkg(project, "package", "pipelines.cleaning", "-d", "src/acme").exit_code == 0
+
+
+def test_a_pyproject_broken_between_calls_is_one_line(project):
+    """In-process, Kedro's CLI object keeps the metadata it read, so a later call reaches the
+    plugin with a pyproject.toml that no longer parses: doit's config reading raised
+    TOMLDecodeError (a traceback, nothing in the output). One line, exit 1, nothing written."""
+    cli = kedro_cli.KedroCLI(project)
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(text + "\n[tool.micropkg\nbroken\n")
+    before = snapshot(project)
+    result = click_testing.CliRunner().invoke(cli, ["micropkg", "package", "pipelines.cleaning"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert result.output.startswith("ERROR: pyproject.toml is not valid TOML: ") and result.output.count("\n") == 1
+    assert snapshot(project) == before
+    pyproject.write_text(text)
+    assert click_testing.CliRunner().invoke(cli, ["micropkg", "package", "pipelines.cleaning"]).exit_code == 0
