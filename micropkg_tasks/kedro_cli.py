@@ -130,6 +130,7 @@ def _module_location(value: str, metadata: Any) -> str:
 #: or option that exists where it is printed.
 _REPHRASE = (
     ("doit pull --source=<its sdist>", "kedro micropkg pull <its sdist>"),
+    ("doit pull --force --source=<one of ", "kedro micropkg pull --force <one of "),
     ("or use --micropkg.", "or name a module path: kedro micropkg package <module path>."),
     ("or use --source.", "or name a package path: kedro micropkg pull <package path>."),
     ("doit package", "kedro micropkg package"),
@@ -184,13 +185,20 @@ def run_doit(project_path: Path, args: list[str], verbose: bool = False, quiet: 
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             # the reporter's stream: with quiet, its lines (an ERROR) go to stderr, stdout is the output's
-            code = DoitMain(ModuleTaskLoader(namespace), extra_config={"GLOBAL": {"outfile": err if quiet else out}}).run(args)
+            try:  # doit reads its [tool.doit] from pyproject.toml first: a broken one is a traceback there
+                main = DoitMain(ModuleTaskLoader(namespace), extra_config={"GLOBAL": {"outfile": err if quiet else out}})
+            except ValueError as exc:  # tomllib.TOMLDecodeError (a second call, after an edit, in-process)
+                from .errors import one_line
+
+                click.echo(f"ERROR: pyproject.toml is not valid TOML: {one_line(str(exc))}", err=True)
+                sys.exit(1)
+            code = main.run(args)
         out.flush()
         err.flush()
     finally:
         os.chdir(previous)
     if code:
-        raise click.exceptions.Exit(1)
+        sys.exit(1)  # as 0.19: a SystemExit, which reaches a caller without standalone mode too
 
 
 def _opt(name: str, value: str | None) -> list[str]:
@@ -250,7 +258,7 @@ def pull_package(metadata: Any, /, package_path: str | None, env: str | None, al
                 *_opt("fs-args", _local_path(fs_args, root, "--fs-args") if fs_args else None), *how]
     else:
         click.echo(MISSING_PULL)
-        raise click.exceptions.Exit(1)
+        sys.exit(1)  # as 0.19: a SystemExit, which reaches a caller without standalone mode too
     run_doit(root, args, verbose)
 
 
@@ -288,7 +296,7 @@ def package_micropkg(metadata: Any, /, module_path: str | None, env: str | None,
                 *[f"--allow={name}" for name in allow], *wheels]
     else:
         click.echo(MISSING_PACKAGE)
-        raise click.exceptions.Exit(1)
+        sys.exit(1)  # as 0.19: a SystemExit, which reaches a caller without standalone mode too
     run_doit(root, args, verbose)
 
 

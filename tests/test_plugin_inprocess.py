@@ -281,3 +281,104 @@ def test_outdated_json_is_the_only_thing_on_stdout(project, tmp_path):
     failed = kedro_micropkg(consumer, "outdated", "--json")
     assert failed.exit_code == 1 and failed.stdout == ""
     assert "micropkg.lock is corrupt" in failed.stderr and "Traceback" not in failed.stderr
+
+
+# -- review: diff and --merge=markers on a micro-package that imports another one ------------------
+
+def test_diff_and_merge_of_a_pull_whose_imports_were_renamed_to_a_dependency(project, tmp_path):
+    """scoring imports cleaning: its sdist imports ``cleaning.nodes``, and the pull rewrote that to
+    the consumer's module of cleaning. The base of ``diff`` and of an upgrade's merge is those
+    installed bytes, so it must be rewritten the same way (it was not: "does not reproduce")."""
+    scoring = project / "src/acme/pipelines/scoring/pipeline.py"
+    init = project / "src/acme/pipelines/scoring/__init__.py"
+    init.write_text(init.read_text() + '__version__ = "1.0"\n')
+    scoring.write_text("from acme.pipelines.cleaning.nodes import helper\n" + scoring.read_text())
+    add_manifest(project, '[tool.micropkg.package]\n"pipelines.cleaning" = {}\n"pipelines.scoring" = {}\n')
+    packaged = kedro_micropkg(project, "package", "--all")
+    assert packaged.exit_code == 0, packaged.output
+    version = "1.0"
+    shelf = tmp_path / "shelf"
+    shelf.mkdir()
+    for sdist in (project / "dist").glob("*.tar.gz"):
+        (shelf / sdist.name).write_bytes(sdist.read_bytes())
+
+    consumer = kedro_project(make_consumer(tmp_path / "consumer"))
+    pulled = kedro_micropkg(consumer, "pull", str(shelf / f"scoring-{version}.tar.gz"))
+    assert pulled.exit_code == 0, pulled.output
+    mine = consumer / "src/consumer/scoring/pipeline.py"
+    assert "from consumer.cleaning.nodes import helper" in mine.read_text()
+    assert kedro_micropkg(consumer, "diff").exit_code == 0  # nothing edited
+    mine.write_text(mine.read_text().replace("return sum(values)", "return sum(values) + 1"))
+    diff = kedro_micropkg(consumer, "diff")
+    assert diff.exit_code == 0, diff.output
+    assert "-    return sum(values)\n+    return sum(values) + 1" in diff.output
+
+    init.write_text(init.read_text().replace('"1.0"', '"9.0"'))
+    scoring.write_text(scoring.read_text().replace("return Pipeline(", "return  Pipeline("))
+    assert kedro_micropkg(project, "package", "--all").exit_code == 0
+    merged = kedro_micropkg(consumer, "pull", str(project / "dist/scoring-9.0.tar.gz"), "--merge=markers")
+    assert merged.exit_code == 0, merged.output
+    text = mine.read_text()
+    assert "return sum(values) + 1" in text and "return  Pipeline(" in text and "<<<<<<<" not in text
+
+
+def test_a_failure_reaches_a_caller_without_standalone_mode(project, capsys):
+    """``KedroCLI(...).main(args, standalone_mode=False)`` (a script, a notebook): Kedro's own
+    commands and 0.19's ``kedro micropkg`` raise on a refusal (KedroCliError, or ``sys.exit(1)``);
+    ours returned None, so the caller could not tell a failure from a success."""
+    cli = kedro_cli.KedroCLI(project)
+    for args in (["package", "pipelines.nope"], ["package"], ["pull"]):
+        with pytest.raises(SystemExit) as exited:
+            cli.main(["micropkg", *args], standalone_mode=False)
+        assert exited.value.code == 1, args
+    assert cli.main(["micropkg", "package", "pipelines.cleaning"], standalone_mode=False) is None
+    assert "not found" in capsys.readouterr().err
+
+
+def test_pull_all_force_names_the_plugins_positional_package_path(project, tmp_path):
+    """A bare --force with several manifest entries is refused naming how to aim it at one: through
+    the plugin that is ``kedro micropkg pull --force <path>`` (it has no --source option)."""
+    assert kedro_micropkg(project, "package", "pipelines.cleaning").exit_code == 0
+    assert kedro_micropkg(project, "package", "pipelines.scoring").exit_code == 0
+    consumer = kedro_project(make_consumer(tmp_path / "consumer"))
+    (consumer / "dist").mkdir()
+    for sdist in (project / "dist").glob("*.tar.gz"):
+        (consumer / "dist" / sdist.name).write_bytes(sdist.read_bytes())
+    entries = "".join(f'"dist/{sdist.name}" = {{}}\n' for sdist in sorted((consumer / "dist").iterdir()))
+    add_manifest(consumer, "[tool.micropkg.pull]\n" + entries)
+    before = snapshot(consumer)
+    refused = kedro_micropkg(consumer, "pull", "--all", "--force")
+    assert refused.exit_code == 1
+    assert "kedro micropkg pull --force <one of dist/" in refused.output, refused.output
+    assert "--source" not in refused.output and "doit" not in refused.output
+    assert snapshot(consumer) == before
+
+
+def test_package_destination_inside_the_micro_package_itself_is_refused(project):
+    """-d into the micro-package's own code or tests folder: the sdist would be packaged into the
+    next sdist of it (data files are packaged), and once it was there doit refused the task as
+    'Cyclic/recursive dependencies'. Refused up front, naming the folder; nothing written."""
+    for folder in (CLEANING, "tests/pipelines/cleaning", f"{CLEANING}/utils"):
+        before = snapshot(project)
+        refused = kedro_micropkg(project, "package", "pipelines.cleaning", "-d", folder)
+        assert refused.exit_code == 1, refused.output
+        assert "inside the micro-package it packages" in refused.output and "Cyclic" not in refused.output
+        assert snapshot(project) == before
+    assert kedro_micropkg(project, "package", "pipelines.cleaning", "-d", "src/acme").exit_code == 0
+
+
+def test_a_pyproject_broken_between_calls_is_one_line(project):
+    """In-process, Kedro's CLI object keeps the metadata it read, so a later call reaches the
+    plugin with a pyproject.toml that no longer parses: doit's config reading raised
+    TOMLDecodeError (a traceback, nothing in the output). One line, exit 1, nothing written."""
+    cli = kedro_cli.KedroCLI(project)
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(text + "\n[tool.micropkg\nbroken\n")
+    before = snapshot(project)
+    result = click_testing.CliRunner().invoke(cli, ["micropkg", "package", "pipelines.cleaning"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert result.output.startswith("ERROR: pyproject.toml is not valid TOML: ") and result.output.count("\n") == 1
+    assert snapshot(project) == before
+    pyproject.write_text(text)
+    assert click_testing.CliRunner().invoke(cli, ["micropkg", "package", "pipelines.cleaning"]).exit_code == 0

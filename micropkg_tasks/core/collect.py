@@ -153,6 +153,18 @@ def _check_destination(root: Path, destination: str, where: str) -> None:
                            f"{blocker} is a file, not a folder")
 
 
+def _refuse_destination_inside(root: str, destination: str, folders: tuple[str, ...], where: str) -> None:
+    """The sdist may not be written into the micro-package's own code or tests folder: its data
+    files are packaged, so the next sdist would hold the last one (and doit would then see the
+    task as depending on its own target)."""
+    target = os.path.normpath(os.path.join(root, destination))  # an absolute destination stays as it is
+    for folder in folders:
+        if target == f"{root}/{folder}" or target.startswith(f"{root}/{folder}/"):
+            raise PackageError(f"{where}: destination {one_line(destination, 80)!r} is inside the micro-package it "
+                               f"packages ({folder}), so its next sdist would hold this one; write it elsewhere "
+                               f"(the default is {DEFAULT_DESTINATION})")
+
+
 @per_command
 def _file_in_the_way(root: Path, destination: str) -> str | None:
     path = root / destination  # an absolute destination stays as it is
@@ -237,6 +249,7 @@ def collect(project: Project, spec: PackageSpec) -> MicroPackage:
     if destination.startswith("~"):
         destination = os.path.expanduser(destination)
     _check_destination(project.root, destination, where)
+    _refuse_destination_inside(root, destination, (code_prefix, tests_prefix), where)
     return MicroPackage(
         spec=spec,
         name=name,

@@ -5,15 +5,21 @@ checked against the sha256 the lock records, so a merge never runs on an unverif
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config.manifest import DEFAULT_LIMITS, Limits, PullSpec, source_kind
 from ..config.project import Project
+from ..core.graph import read_dependencies
+from ..core.imports import rename_files
 from ..core.install import plan_install
 from ..credentials import lock_safe
 from ..errors import SourceError, where
 from ..store import cache
 from ..store.lock import LockEntry
 from ..store.tarball import extract
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 
 def source_spec(project: Project, entry: LockEntry, fs_args: str | None = None, fetching: bool = False) -> PullSpec:
@@ -82,5 +88,29 @@ def pulled_files(project: Project, entry: LockEntry, workdir: Path, limits: Limi
     """Project-relative path -> the bytes the last pull of ``entry`` installed there."""
     archive = pulled_archive(project, entry, workdir, limits, fs_args)
     (workdir / "base").mkdir()
-    sdist = extract(archive, workdir / "base", where("pull", entry.source), limits.max_size)
-    return plan_install(project, source_spec(project, entry, fs_args), sdist).files
+    label = where("pull", entry.source)
+    sdist = extract(archive, workdir / "base", label, limits.max_size)
+    files = plan_install(project, source_spec(project, entry, fs_args), sdist).files
+    renames = dependency_renames(project, entry, read_dependencies(sdist.root, label))
+    return rename_files(files, renames, label) if renames else files
+
+
+def dependency_renames(project: Project, entry: LockEntry, requires: list[Requirement]) -> list[tuple[str, str]]:
+    """The renames the pull applied to the imports of the micro-packages ``entry`` depends on: each
+    requirement to the installed module the lock records among its ``dependencies`` (the pull
+    rewrote ``<dependency>.x`` to ``<project package>.<that module>.x``), so the base is the very
+    bytes that were installed."""
+    if not requires or not entry.dependencies:
+        return []
+    from packaging.utils import canonicalize_name
+
+    from ..store.lock import read_lock
+
+    entries = read_lock(project)
+    renames = []
+    for req in requires:
+        modules = sorted(m for m in entry.dependencies
+                         if m in entries and canonicalize_name(entries[m].name) == canonicalize_name(req.name))
+        if modules:
+            renames.append((req.name, f"{project.package_name}.{modules[0]}"))
+    return renames
