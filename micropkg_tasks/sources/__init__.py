@@ -48,6 +48,8 @@ def fetch(project: Project, spec: PullSpec, workdir: Path, limits: Limits = DEFA
             from .pipconf import index_url
 
             fetched = fetch_from_index(spec.source, index_url(), workdir, deadline, label)
+    except SourceError as exc:  # every failure says which pull it is, network ones included
+        raise exc if str(exc).startswith(label) else SourceError(f"{label}: {exc}") from None
     finally:
         deadline.close()
     fetched = Fetched(fetched.path, fetched.sha256, lock_safe(fetched.url))  # the lock never records credentials
@@ -78,7 +80,8 @@ def _fetch_named(project: Project, spec: PullSpec, workdir: Path, label: str, de
         from .index import fetch_from_index
 
         return fetch_from_index(spec.source, spec.index, workdir, deadline, label)
-    chosen = pick_sdist(parse_requirement(spec.source), available(project, spec, deadline), label)
+    chosen = pick_sdist(parse_requirement(spec.source), available(project, spec, deadline), label,
+                        f"the index {redact(spec.index)}")
     url = f"{spec.index.rstrip('/')}/{chosen.filename}"  # as the project spells it: the lock stays portable
     return _fetch_archive(project, url, load_fs_args(project.root, spec.fs_args, label), workdir, label, deadline)
 

@@ -32,7 +32,7 @@ def parse_requirement(text: str) -> Requirement:
         raise ManifestError(f"{where('pull', text)}: not a path, a URL or a requirement such as 'name>=1.0'") from None
 
 
-def pick_sdist(requirement: Requirement, files: list[IndexFile], label: str) -> IndexFile:
+def pick_sdist(requirement: Requirement, files: list[IndexFile], label: str, where: str = "the index") -> IndexFile:
     """The best sdist for ``requirement`` (a packaging Requirement): highest matching version,
     not yanked unless pinned."""
     from packaging.utils import canonicalize_name
@@ -54,10 +54,13 @@ def pick_sdist(requirement: Requirement, files: list[IndexFile], label: str) -> 
             continue
         candidates.append((v, f))
     allowed = set(requirement.specifier.filter(v for v, _ in candidates))  # PEP 440 pre-release rules
+    versions = sorted({v for v, _ in candidates})
     candidates = [(v, f) for v, f in candidates if v in allowed]
     if not candidates:
         wheels = any(f.filename.endswith(".whl") for f in files)
         what = "only wheels" if wheels and not any(f.filename.endswith(SDIST_SUFFIXES) for f in files) else "no sdist"
-        raise SourceError(f"{label}: {what} matching it on the index; "
+        has = (f"it has sdists of {', '.join(str(v) for v in versions[-10:])}" if versions
+               else f"it has no sdist of {name}")
+        raise SourceError(f"{label}: {what} matching it on {where} ({has}); "
                           "pull needs a source distribution (.tar.gz)")
     return max(candidates, key=lambda c: c[0])[1]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..credentials import auth_for, origin, redact
-from ..errors import SourceError
+from ..errors import SourceError, one_line
 from ..rules import has_control, url_scheme
 from .choose import IndexFile, parse_requirement, pick_sdist
 from .download import Deadline, Fetched, copy_stream
@@ -166,8 +166,9 @@ def index_files(project_name: str, index: str, deadline: Deadline | None = None,
         if exc.code == 404 and missing_ok:
             return []
         if exc.code == 404:
-            raise SourceError(f"{project_name!r} not found on the index {shown}") from None
-        raise SourceError(f"index {shown} answered {exc.code}{_refused(exc.code)} for {project_name!r}") from None
+            raise SourceError(f"{one_line(repr(project_name), 100)} not found on the index {shown}") from None
+        raise SourceError(f"index {shown} answered {exc.code}{_refused(exc.code)} for "
+                          f"{one_line(repr(project_name), 100)}") from None
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
         raise SourceError(_failure(exc, deadline, f"cannot read the index {shown}")) from None
     return parse_page(body, ctype, final, shown)
@@ -179,7 +180,7 @@ def fetch_from_index(requirement_text: str, index: str, workdir: Path, deadline:
     deadline = deadline or Deadline()
     label = label or f"pull {requirement_text!r}"
     requirement = parse_requirement(requirement_text)
-    chosen = pick_sdist(requirement, index_files(requirement.name, index, deadline), label)
+    chosen = pick_sdist(requirement, index_files(requirement.name, index, deadline), label, f"the index {redact(index)}")
     return fetch_file(chosen.url, workdir, deadline, chosen.sha256, chosen.filename, index)
 
 

@@ -112,13 +112,15 @@ def task_name(source: str, kind: str = "path") -> str:
     """The name of a source's pull task (after ``pull:``): one a user reads in ``doit list`` and
     types back to ``clean``, ``forget`` or ``info``. A requirement is named by its project name
     alone (``cleaning>=0.3`` -> ``cleaning``: doit would read ``=`` as a variable assignment);
-    paths and URLs as written (a URL's credentials hidden: ``pull:https://***@host/x.tar.gz``), with
+    paths and URLs as written (a URL's credentials left out: ``pull:https://host/x.tar.gz``), with
     the few characters doit reads specially percent-encoded."""
     if kind == "index":
         match = REQUIREMENT_NAME.match(source)
         if match:
             return match.group(0)
-    source = redact(source)
+    # no credentials in a name: user-info left out, a secret query value reads "redacted" ("***" would be
+    # percent-encoded: doit reads "*" as a wildcard)
+    source = redact(source).replace("://***@", "://").replace("***", "redacted")
     for char, code in DOIT_SPECIAL.items():
         source = source.replace(char, code)
     return source
