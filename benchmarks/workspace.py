@@ -2,10 +2,10 @@
 
     python benchmarks/workspace.py [--members 20] [--repeat 5]
 
-Generates a workspace of M members (``projects/m00``...): each packages two micro-packages
+Generates (twice) a workspace of M members (``projects/m00``...): each packages two micro-packages
 (5 code files, a parameter file and a test each), and each member after the first pulls the
-first micro-package of the member before it (``compile = false``). Builds it once at the root
-and once in every member (each member's own dodo.py and database), then times, as separate
+first micro-package of the member before it (``compile = false``). Builds one copy at the root
+and the other member by member (each member's own dodo.py and database), then times, as separate
 processes, the median of ``--repeat`` runs of:
 
 - ``doit`` at the root (every member's package and pull tasks, one graph, one database);
@@ -76,11 +76,15 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="micropkg-ws-bench-"))
     try:
-        root = tmp / "ws"
+        # two copies: a member's own database and the root's each take the other's rewrite of an
+        # sdist for a foreign one (it is rebuilt), so the two ways never share a folder
+        root, other = tmp / "ws", tmp / "separate"
         root.mkdir()
-        members = generate(root, args.members)
+        other.mkdir()
+        generate(root, args.members)
+        members = generate(other, args.members)
         run(DOIT, root)  # cold, at the root
-        for member in members:  # and each member's own database
+        for member in members:  # cold, member by member
             run([*DOIT, "package", "pull"], member)
         check = subprocess.run(DOIT, cwd=root, capture_output=True, text=True).stdout
         assert not [line for line in check.splitlines() if line.startswith(".  ")], check
