@@ -275,11 +275,6 @@ def test_find_cycle():
     assert find_cycle({"x": ["x"]}) == ["x", "x"]
 
 
-def test_example_is_runnable_with_the_environment():
-    assert (EXAMPLE / "dodo.py").read_text() == "from micropkg_tasks import *\n"
-    assert clean_env()  # the same hermetic environment the other tests use
-
-
 def test_clean_at_the_root_removes_sdists_and_unpulls_only_by_name(ws):
     doit(ws)
     proc = doit(ws, "clean")
@@ -343,3 +338,13 @@ def test_a_member_named_by_its_manifest(ws):
     found = load_workspace(ws, {"members": ["projects/*"], "exclude": ["projects/a"]})
     assert [(m.name, m.path) for m in found.members] == [("b", "projects/b"), ("charlie-app", "projects/c")]
     assert found.owner("projects/c/dist/x.tar.gz").name == "charlie-app" and found.owner("projects/cc") is None
+
+
+def test_a_project_imports_no_workspace_module(tmp_path):
+    project = make_consumer(tmp_path / "p")
+    code = ("import sys; from doit.doit_cmd import DoitMain; from doit.cmd_base import ModuleTaskLoader; "
+            "import micropkg_tasks; DoitMain(ModuleTaskLoader(vars(micropkg_tasks))).run(['list', '--all']); "
+            "print([m for m in sys.modules if m.endswith('.workspace')])")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=project, capture_output=True, text=True, env=clean_env())
+    assert proc.stdout.splitlines()[-1] == "[]", proc.stdout + proc.stderr
+    assert "package" in proc.stdout
