@@ -242,7 +242,12 @@ def plan(ws: Workspace) -> Plan:
             if (src.member, folded(src.key)) not in by_name:
                 raise ManifestError(f"member {m.name}: [{m.project.table}.pull] {manifest.shown(src.key)}: member "
                                     f"{src.member!r} packages no entry named or aliased {src.key!r}")
-        names = {spec: _pull_name(spec) for spec in pulls[m.name]}
+        from .pull import task_names
+
+        try:
+            names = dict(zip(pulls[m.name], task_names(pulls[m.name])))  # as pull_tasks names them
+        except ManifestError as exc:
+            raise ManifestError(f"member {m.name}: {exc}") from None
         names.update({src.spec: src.spec.source for src in member_sources[m.name]})
         mine = {(by_name[(src.member, folded(src.key))].task, src.spec.alias or "", src.spec.destination or "")
                 for src in member_sources[m.name]}
@@ -275,7 +280,7 @@ def _pulled(ws: Workspace, m: Member, producers: dict[tuple[str, str], Producer]
 def _pull_name(spec: manifest.PullSpec) -> str:
     from . import pull
 
-    return str(pull.task_name(spec.source))
+    return str(pull.task_name(spec.source, "path"))  # what a lock entry or a member source is: a path
 
 
 def _pulled_along(ws: Workspace, m: Member, specs: list[manifest.PullSpec], names: dict[manifest.PullSpec, str],
