@@ -44,4 +44,4 @@ def test_a_misspelt_key_stops_every_command_with_one_line(consumer):
     proc = doit(consumer, "list", check=False)
     assert proc.returncode == 3
     assert proc.stderr.strip() == ("ERROR: [tool.micropkg]: unknown key 'compiel'; valid keys: package, pull, compile, "
-                                   "timeout, max-size, allow-direct-references, publish, index, wheel")
+                                   "timeout, max-size, allow-direct-references, publish, index, wheel, name")

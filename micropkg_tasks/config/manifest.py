@@ -42,6 +42,8 @@ PROJECT_KEYS = {
     "index": "where requirement sources are resolved unless their entry names another: a folder, bucket or "
              "PEP 691/503 index (default: pip's configured index)",
     "wheel": "also build a wheel of every sdist, and publish it (default false)",
+    "name": "the project's member name in a workspace ([tool.micropkg.workspace] at the monorepo's root; "
+            "default: its folder's name)",
 }
 PACKAGE_KEYS = {
     "alias": "the name to package it under (the sdist's name, and the folder its code lands in when pulled)",

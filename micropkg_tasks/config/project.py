@@ -121,8 +121,9 @@ def kedro_major(init_version: Any) -> int | None:
     return int(head) if head.isdigit() else None
 
 
-def load_project(root: Path, allow_legacy: bool = False) -> Project:
-    """Read ``[tool.kedro]`` and the manifest from ``root/pyproject.toml``."""
+def load_project(root: Path, allow_legacy: bool = False, member: bool = False) -> Project:
+    """Read ``[tool.kedro]`` and the manifest from ``root/pyproject.toml``. ``member``: the
+    project is a workspace member, whose ``member = ...`` pull entries the workspace resolves."""
     data = read_pyproject(root / "pyproject.toml")
     kedro = _table(data, "tool.kedro")
     if not isinstance(kedro, Mapping) or not kedro.get("package_name"):
@@ -145,8 +146,14 @@ def load_project(root: Path, allow_legacy: bool = False) -> Project:
         raise LegacyManifestError(
             f"[{LEGACY_TABLE}] is in a Kedro {one_line(str(kedro['kedro_init_version']), 40)} project, and Kedro 1.x refuses "
             f"unknown keys under [tool.kedro] (every kedro command fails); run `doit migrate` to move it to [{TABLE}]")
+    checked = micropkg
+    pulls = micropkg.get("pull")
+    if isinstance(pulls, Mapping) and any(isinstance(v, Mapping) and "member" in v for v in pulls.values()):
+        from .workspace import without_member_sources
+
+        checked = without_member_sources(micropkg, table, member)
     return Project(root=root.resolve(), package_name=package_name, source_dir=source_dir, micropkg=micropkg,
-                   table=table, manifest=read_manifest(micropkg, table))
+                   table=table, manifest=read_manifest(checked, table))
 
 
 def _inside(relpath: str) -> bool:

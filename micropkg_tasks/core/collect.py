@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, cast
 
 from ..config.manifest import PackageSpec
 from ..config.project import CONF_DIR, Project
@@ -183,6 +184,13 @@ def _prefixes(project: Project) -> tuple[str, str]:
     """The project package's and the tests root's project-relative POSIX paths, computed once
     per project: collect joins strings from here (no pathlib per file, no stat per call)."""
     return project.rel(project.package_dir), project.rel(project.tests_root())
+
+
+def forget_listings() -> None:
+    """Drop what this process remembers of the project's folders (conf listings, links, the
+    destination): a pull in the same doit run has changed them since the tasks were made."""
+    for cached in (_conf_index, _first_link, _file_in_the_way):
+        cast(Any, cached).cache_clear()  # per_command caches: functools.cache underneath
 
 
 def collect(project: Project, spec: PackageSpec) -> MicroPackage:

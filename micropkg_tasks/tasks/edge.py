@@ -116,6 +116,32 @@ def project() -> Project:
 _loaded: dict[str, Any] = command_dict()
 
 
+def current_workspace() -> Any:
+    """The workspace rooted in the current folder (``[tool.micropkg.workspace]``), or None. A
+    project pays one stat of pyproject.toml per command (and one read of its bytes): the
+    workspace modules are imported only when those bytes mention ``workspace``."""
+    path = Path.cwd() / "pyproject.toml"
+    try:
+        stamp = path.stat()
+    except OSError:
+        return None
+    key = (str(path), stamp.st_mtime_ns, stamp.st_size, stamp.st_ino)
+    if _probe.get("key") != key:
+        try:
+            maybe = b"workspace" in path.read_bytes()
+        except OSError:
+            maybe = False
+        _probe.update(key=key, maybe=maybe)
+    if not _probe["maybe"]:
+        return None
+    from .workspace import current
+
+    return current()
+
+
+_probe: dict[str, Any] = command_dict()
+
+
 def option(name: str, help: str, long: str | None = None, kind: type = str, short: str = "") -> dict[str, Any]:
     """A doit creator parameter: ``--<long>``, empty (or False) when not given."""
     opt: dict[str, Any] = {"name": name, "long": long or name, "type": kind,

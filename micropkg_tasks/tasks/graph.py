@@ -11,7 +11,7 @@ from ..config import manifest
 from ..config.project import Project
 from ..errors import ManifestError
 from .console import MACHINE_OUTPUT
-from .edge import action, loading, option
+from .edge import action, current_workspace, loading, option
 from .edge import project as current_project
 
 FORMATS = ("text", "dot", "mermaid")
@@ -54,9 +54,18 @@ def graph_action(project: Project, fmt: str) -> list[str]:
 def task_graph(format: str) -> Any:
     """Show which micro-packages import which (manifest and micropkg.lock): --format text|dot|mermaid."""
     with loading():
-        project = current_project()
         fmt = format or "text"
         if fmt not in FORMATS:
             raise ManifestError(f"graph: --format {manifest.shown(fmt)} is not one of {', '.join(FORMATS)}")
-        return {"actions": [(graph_action, [project, fmt])], "uptodate": [False], "verbosity": 2,
-                "meta": {MACHINE_OUTPUT: fmt != "text"}}  # `doit graph --format dot | dot -Tpng`
+        ws = current_workspace()
+        if ws is not None:
+            from . import workspace
+
+            return workspace.eager(workspace.per_member(ws, "graph", lambda project: _graph_task(project, fmt),
+                                                  str(task_graph.__doc__)))
+        return _graph_task(current_project(), fmt)
+
+
+def _graph_task(project: Project, fmt: str) -> dict[str, Any]:
+    return {"actions": [(graph_action, [project, fmt])], "uptodate": [False], "verbosity": 2,
+            "meta": {MACHINE_OUTPUT: fmt != "text"}}  # `doit graph --format dot | dot -Tpng`

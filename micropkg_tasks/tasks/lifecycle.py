@@ -9,7 +9,7 @@ from doit import task_params
 from ..config.project import Project
 from ..errors import MicropkgError, one_line
 from .console import MACHINE_OUTPUT
-from .edge import action, loading, option, say, warn
+from .edge import action, current_workspace, loading, option, say, warn
 from .edge import project as current_project
 from .pull import recover
 
@@ -99,10 +99,21 @@ def _task(doc: str | None, act: Any, args: list[Any], machine: bool = False) -> 
     return {"doc": doc, "actions": [(act, args)], "uptodate": [False], "verbosity": 2, "meta": {MACHINE_OUTPUT: machine}}
 
 
+def _recovered(project: Project, task: dict[str, Any]) -> dict[str, Any]:
+    recover(project)
+    return task
+
+
 @task_params([option("check", CHECK.format("a pulled file was changed, deleted or is conflicted"), kind=bool)])
 def task_status(check: bool) -> Any:
     """What each pulled micro-package is (module, version, source) and which files changed since the pull."""
     with loading():
+        ws = current_workspace()
+        if ws is not None:
+            from . import workspace
+
+            return workspace.eager(workspace.per_member(ws, "status", lambda project: _recovered(
+                project, _task(task_status.__doc__, status_action, [project, check])), str(task_status.__doc__)))
         project = current_project()
         recover(project)
         return _task(task_status.__doc__, status_action, [project, check])
@@ -112,6 +123,12 @@ def task_status(check: bool) -> Any:
 def task_diff(module: str) -> Any:
     """Unified diff of the pulled files you changed, against the version that was pulled (--module M)."""
     with loading():
+        ws = current_workspace()
+        if ws is not None:
+            from . import workspace
+
+            return workspace.eager(workspace.per_member(ws, "diff", lambda project: _recovered(
+                project, _task(task_diff.__doc__, diff_action, [project, module])), str(task_diff.__doc__)))
         project = current_project()
         recover(project)
         return _task(task_diff.__doc__, diff_action, [project, module])
@@ -122,6 +139,13 @@ def task_diff(module: str) -> Any:
 def task_outdated(check: bool, as_json: bool) -> Any:
     """The newest version at each pulled micro-package's source (index, folder or bucket); --check, --json."""
     with loading():
+        ws = current_workspace()
+        if ws is not None:
+            from . import workspace
+
+            return workspace.eager(workspace.per_member(ws, "outdated", lambda project: _recovered(
+                project, _task(task_outdated.__doc__, outdated_action, [project, check, as_json], machine=as_json)),
+                str(task_outdated.__doc__)))
         project = current_project()
         recover(project)
         return _task(task_outdated.__doc__, outdated_action, [project, check, as_json], machine=as_json)

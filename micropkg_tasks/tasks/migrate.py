@@ -6,7 +6,7 @@ from typing import Any
 from doit import task_params
 
 from ..config.project import Project
-from .edge import action, loading, option
+from .edge import action, current_workspace, loading, option
 from .edge import project as current_project
 
 
@@ -30,5 +30,12 @@ def migrate_action(project: Project, dry_run: bool) -> list[str]:
 def task_migrate(dry_run: bool) -> Any:
     """Move [tool.kedro.micropkg] to [tool.micropkg] (Kedro 1.x refuses the old table); -n: show the diff."""
     with loading():
+        ws = current_workspace()
+        if ws is not None:
+            from . import workspace
+
+            return workspace.eager(workspace.per_member(ws, "migrate", lambda project: {
+                "actions": [(migrate_action, [project, dry_run])], "uptodate": [False], "verbosity": 2},
+                str(task_migrate.__doc__)))
         project = current_project()
         return {"actions": [(migrate_action, [project, dry_run])], "uptodate": [False], "verbosity": 2}

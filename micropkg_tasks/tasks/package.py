@@ -13,7 +13,7 @@ from ..config.project import Project
 from ..core.collect import MicroPackage, collect
 from ..errors import ManifestError
 from ..scope import command_dict
-from .edge import action, loading, message_task, option, say
+from .edge import action, current_workspace, loading, message_task, option, say
 from .edge import project as current_project
 
 PACKAGE_PARAMS = [
@@ -154,6 +154,12 @@ class PackageUptodate(config_changed):  # type: ignore[misc]  # doit's class car
 def task_package(micropkg: str, alias: str, env: str, destination: str, wheel: bool, allow: list[str]) -> Any:
     """Package micro-packages into sdists ([tool.micropkg.package], or --micropkg)."""
     with loading():
+        ws = current_workspace()
+        if ws is not None:  # every member's package tasks, one graph
+            from . import workspace
+
+            workspace.refuse_ad_hoc("package", bool(micropkg or alias or env or destination))
+            return workspace.eager(workspace.package_family(ws, wheel))
         project = current_project()
         allowed = [name.strip() for value in allow for name in value.split(",") if name.strip()]
         if micropkg:

@@ -19,7 +19,7 @@ from doit.tools import config_changed
 from ..config import manifest
 from ..config.project import Project
 from ..credentials import redact
-from .edge import action, loading, message_task, option, redacted
+from .edge import action, current_workspace, loading, message_task, option, redacted
 from .edge import project as current_project
 from .package import collected
 
@@ -87,6 +87,12 @@ def publish_tasks(project: Project, specs: list[manifest.PackageSpec], dest: man
 def task_publish(to: str) -> Any:
     """Upload built micro-packages to [tool.micropkg] publish (or --to); a published version is never replaced."""
     with loading():
+        ws = current_workspace()
+        if ws is not None:
+            from . import workspace
+
+            return workspace.eager(workspace.publish_family(ws, lambda project, skip: _member_publish(project, to, skip),
+                                                      str(task_publish.__doc__)))
         project = current_project()
         dest = (manifest.publish_destination(to, project.table, where="publish --to") if to
                 else project.manifest.publish)
@@ -98,3 +104,13 @@ def task_publish(to: str) -> Any:
             return message_task(task_publish.__doc__, f"Nothing to publish: add entries to [{project.table}.package].")
         wheel = project.manifest.wheel
         return (task for task in list(publish_tasks(project, specs, dest, wheel)))
+
+
+def _member_publish(project: Project, to: str, skip: set[str]) -> list[dict[str, Any]]:
+    """A workspace member's publish tasks: none when it publishes nowhere or packages nothing."""
+    dest = (manifest.publish_destination(to, project.table, where="publish --to") if to
+            else project.manifest.publish)
+    specs = [spec for spec in project.manifest.packages if spec.module_path not in skip]
+    if dest is None or not specs:
+        return []
+    return list(publish_tasks(project, specs, dest, project.manifest.wheel))

@@ -13,7 +13,7 @@ from ..config.fs_args import fs_args_path
 from ..config.project import Project
 from ..credentials import redact
 from ..errors import ManifestError, one_line
-from .edge import action, clean_action, loading, message_task, option, redacted
+from .edge import action, clean_action, current_workspace, loading, message_task, option, redacted
 from .edge import project as current_project
 
 PULL_PARAMS = [
@@ -204,9 +204,17 @@ def pull_tasks(project: Project, specs: list[manifest.PullSpec], force: bool,
 def task_pull(source: str, alias: str, env: str, destination: str, fs_args: str, force: bool, merge: str) -> Any:
     """Pull micro-packages into the project ([tool.micropkg.pull], or --source), then pip-compile."""
     with loading():
-        project = current_project()
-        recover(project)
-        if merge not in ("", "markers"):
+        unknown_merge = merge not in ("", "markers")
+        ws = current_workspace()
+        if ws is not None and not unknown_merge:  # every member's pulls, after the members they pull from
+            from . import workspace
+
+            workspace.refuse_ad_hoc("pull", bool(source or alias or env or destination or fs_args))
+            return workspace.eager(workspace.pull_family(ws, force, merge))
+        if ws is None:
+            project = current_project()
+            recover(project)
+        if unknown_merge:
             raise ManifestError(f"pull: --merge={one_line(merge, 60)} is not known; --merge=markers writes conflict markers")
         plain = source and not (alias or env or destination or fs_args)
         entry = project.manifest.pull_entry(source.strip()) if plain else None
@@ -236,6 +244,13 @@ def task_pull(source: str, alias: str, env: str, destination: str, fs_args: str,
 def task_unpull(module: str, with_dependents: bool) -> Any:
     """Remove a pulled micro-package by its installed module path (--module) and its manifest entry; edited files are kept."""
     with loading():
+        ws = current_workspace()
+        if ws is not None:
+            from . import workspace
+
+            if not module:  # `doit unpull` is not asked for: nothing to say
+                return None
+            workspace.refuse_ad_hoc("unpull", True)
         project = current_project()
         return {"doc": task_unpull.__doc__, "actions": [(unpull_action, [project, module, with_dependents])],
                 "uptodate": [False], "verbosity": 2}
