@@ -53,6 +53,11 @@ def fetch(project: Project, spec: PullSpec, workdir: Path, limits: Limits = DEFA
     finally:
         deadline.close()
     fetched = Fetched(fetched.path, fetched.sha256, lock_safe(fetched.url))  # the lock never records credentials
+    if locked and fetched.sha256 != locked[1] and _file_name(fetched.url) == _file_name(locked[0]):
+        # resolved anew (the locked URL is not on the index: PyPI's files live on another host) to the very
+        # file the lock records: a locked version's bytes must be the lock's
+        raise SourceError(f"{label}: {_file_name(fetched.url)} has sha256 {fetched.sha256} on the index, not the "
+                          f"{locked[1]} that {project.lock_path.name} records; the archive was replaced, nothing was changed")
     if spec.sha256 and fetched.sha256 != spec.sha256:
         raise SourceError(f"{label}: sha256 is {fetched.sha256}, the manifest pins {spec.sha256}")
     return fetched
@@ -119,6 +124,12 @@ def _fetch_archive(project: Project, url: str, options: dict[str, Any], workdir:
     return Fetched(fetched.path, fetched.sha256, url)
 
 
+def _file_name(url: str) -> str:
+    import urllib.parse
+
+    return urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
+
+
 def locked_url(spec: PullSpec, url: str) -> bool:
     """Whether ``url`` (what the lock recorded for this pull) lies on the index the spec names
     now: a lock never takes a file from an index the manifest no longer names."""
@@ -129,8 +140,12 @@ def locked_url(spec: PullSpec, url: str) -> bool:
     if not spec.index or not url:
         return False
     if registry_kind(spec.index) == "index":  # the host: the lock holds no user-info, the manifest may
+        # and the index's own part of it: files live beside its simple page's folder (pypiserver:
+        # /simple/ and /packages/; devpi: /user/index/+simple/ and /user/index/+f/), so a forged lock
+        # cannot send a pull to another index on the same server
+        files_root = urllib.parse.urlsplit(spec.index).path.rstrip("/").rsplit("/", 1)[0] + "/"
         return urllib.parse.urlsplit(url).scheme == urllib.parse.urlsplit(spec.index).scheme and \
-            origin(url) == origin(spec.index)
+            origin(url) == origin(spec.index) and urllib.parse.urlsplit(url).path.startswith(files_root)
     return lock_safe(url).rsplit("/", 1)[0].rstrip("/") == lock_safe(spec.index).rstrip("/")
 
 

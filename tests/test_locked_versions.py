@@ -1,0 +1,36 @@
+"""A locked version's bytes are the lock's (issue 19.3): a forged lock URL on another path of the
+index's server is not followed, and an index that now serves other bytes under the locked file
+name stops the pull."""
+import re
+
+from conftest import add_manifest, doit, make_tar, sdist_entries, snapshot
+
+from micropkg_tasks.config.manifest import pull_spec
+from micropkg_tasks.sources import locked_url
+
+
+def test_a_locked_url_must_lie_on_the_index_named_not_only_on_its_host():
+    spec = pull_spec("tidy>=1", index="https://host.example/alice/prod/+simple/")
+    assert locked_url(spec, "https://host.example/alice/prod/+f/ab/tidy-1.0.tar.gz")
+    assert not locked_url(spec, "https://host.example/mallory/dev/+f/ab/tidy-1.0.tar.gz")  # another index there
+    assert not locked_url(spec, "https://other.example/alice/prod/+f/ab/tidy-1.0.tar.gz")
+    plain = pull_spec("tidy>=1", index="http://127.0.0.1:8080/simple/")  # pypiserver: /simple/ and /packages/
+    assert locked_url(plain, "http://127.0.0.1:8080/packages/tidy-1.0.tar.gz")
+
+
+def test_an_index_serving_other_bytes_for_the_locked_file_stops_the_pull(consumer, tmp_path):
+    registry = tmp_path / "registry"
+    registry.mkdir()
+    make_tar(registry / "tidy-1.0.tar.gz", sdist_entries("tidy", "1.0"))
+    add_manifest(consumer, f'[tool.micropkg.pull]\n"tidy>=1" = {{index = "{registry}"}}')
+    doit(consumer, "pull")
+    lock = consumer / "micropkg.lock"
+    # as on PyPI, the file the lock records lives elsewhere than the index: pulling again resolves anew
+    lock.write_text(re.sub(r'url = "[^"]*"', f'url = "{tmp_path}/files/tidy-1.0.tar.gz"', lock.read_text()))
+    make_tar(registry / "tidy-1.0.tar.gz", sdist_entries("tidy", "1.0", files={"evil.py": "x = 1\n"}))
+    (consumer / "src/consumer/tidy/__init__.py").unlink()  # a repair re-pulls the locked version
+    before = snapshot(consumer)
+    proc = doit(consumer, "pull", check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "tidy-1.0.tar.gz has sha256 " in proc.stdout and "that micropkg.lock records; the archive was replaced" in proc.stdout
+    assert snapshot(consumer) == before and not (consumer / "src/consumer/tidy/evil.py").exists()
