@@ -34,3 +34,19 @@ def test_an_index_serving_other_bytes_for_the_locked_file_stops_the_pull(consume
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "tidy-1.0.tar.gz has sha256 " in proc.stdout and "that micropkg.lock records; the archive was replaced" in proc.stdout
     assert snapshot(consumer) == before and not (consumer / "src/consumer/tidy/evil.py").exists()
+
+
+def test_a_remote_index_page_pointing_at_the_local_disk_is_refused():
+    from micropkg_tasks.errors import SourceError
+    from micropkg_tasks.sources.index import parse_page
+
+    page = b'<a href="file:///etc/passwd#sha256=00">tidy-1.0.tar.gz</a>'
+    for index in ("http://127.0.0.1:1/simple/", "https://pypi.example/simple/"):
+        try:
+            parse_page(page, "text/html", index + "tidy/", index)
+        except SourceError as exc:
+            assert "lists a file at an unusable URL 'file:///etc/passwd" in str(exc)
+        else:
+            raise AssertionError("a file:// link on a remote page was accepted")
+    local = "file:///srv/index/simple/"  # a local index (pip.conf may name one) may list local files
+    assert parse_page(page, "text/html", local + "tidy/", local)[0].url == "file:///etc/passwd"

@@ -36,7 +36,10 @@ class _Links(HTMLParser):
 
 
 def _safe_url(url: str, index: str) -> str:
-    if has_control(url) or url_scheme(url) not in ("http", "https", "file"):
+    # a page served over http(s) may point at http(s) only: a file:// link would make the pull read
+    # this machine's own disk (a FIFO there hung it); only a local (file://) index lists local files
+    allowed = ("http", "https") if url_scheme(index) in ("http", "https") else ("http", "https", "file")
+    if has_control(url) or url_scheme(url) not in allowed:
         raise SourceError(f"index {redact(index)} lists a file at an unusable URL {redact(url)[:80]!r}")
     return url
 
