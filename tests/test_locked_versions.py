@@ -50,3 +50,20 @@ def test_a_remote_index_page_pointing_at_the_local_disk_is_refused():
             raise AssertionError("a file:// link on a remote page was accepted")
     local = "file:///srv/index/simple/"  # a local index (pip.conf may name one) may list local files
     assert parse_page(page, "text/html", local + "tidy/", local)[0].url == "file:///etc/passwd"
+
+
+def test_forged_name_version_and_source_in_the_lock_are_one_line_and_never_reach_the_terminal(consumer, tmp_path):
+    sdist = make_tar(tmp_path / "tidy-1.0.tar.gz", sdist_entries("tidy", "1.0"))
+    doit(consumer, "pull", f"--source={sdist}")
+    lock = consumer / "micropkg.lock"
+    good = lock.read_text()
+    for field, value in [("version", "1.0\\u001b]52;c;QUFB\\u0007"), ("version", "not a version"),
+                         ("name", "tidy\\u001b[2K"), ("source", "x\\u001b[1A")]:
+        lock.write_text(re.sub(rf'(?m)^{field} = "[^"]*"', lambda _, f=field, v=value: f'{f} = "{v}"', good, count=1))
+        for command in ("status", "graph", "outdated"):
+            proc = doit(consumer, command, check=False)
+            out = proc.stdout + proc.stderr
+            assert proc.returncode != 0 and "\x1b" not in out and "\x07" not in out and "Traceback" not in out, out
+            assert f"micropkg.lock: {field} " in out or f"{field} of " in out, out
+    lock.write_text(good)
+    assert doit(consumer, "status").returncode == 0

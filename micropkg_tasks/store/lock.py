@@ -166,9 +166,18 @@ def _entry(raw: Any, name: str) -> LockEntry:
     # the rules the manifest and the options were checked with: what a pull wrote, reads back
     if rules.module_path_problem(entry.module):
         raise LockError(f"{name}: module {entry.module!r} is not a dotted Python module path")
-    for key in ("url", "index"):
+    for key in ("url", "index", "source"):  # printed by status, graph and outdated: no terminal escapes
         if rules.has_control(getattr(entry, key)):
             raise LockError(f"{name}: {key} of {entry.module!r} has control characters")
+    if not entry.source.strip():
+        raise LockError(f"{name}: source of {entry.module!r} is empty")
+    if any(rules.has_control(req) for req in (*entry.requirements, *entry.added)):
+        raise LockError(f"{name}: a requirement of {entry.module!r} has control characters")
+    why = rules.name_problem(entry.name)
+    if why:
+        raise LockError(f"{name}: name {entry.name[:80]!r} of {entry.module!r} {why}")
+    if not _is_version(entry.version):  # outdated compares versions: a forged one was a traceback
+        raise LockError(f"{name}: version {entry.version[:80]!r} of {entry.module!r} is not a PEP 440 version")
     why = rules.env_problem(entry.env)
     if why:
         raise LockError(f"{name}: env {entry.env!r} of {entry.module!r} {why}")
@@ -189,6 +198,16 @@ def _entry(raw: Any, name: str) -> LockEntry:
     if bad is not None:
         raise LockError(f"{name}: {bad!r} in {entry.module!r} is not a sha256 (64 lower-case hex digits)")
     return entry
+
+
+def _is_version(text: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        Version(text)
+    except InvalidVersion:
+        return False
+    return text.isascii() and text.isprintable()
 
 
 def _check_paths(entry: LockEntry, project: Project, name: str) -> None:
