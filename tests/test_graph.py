@@ -56,7 +56,7 @@ def test_an_import_outside_any_micro_package_is_refused_then_allowed(tmp_path):
     proc = doit(project, "package", check=False)
     assert proc.returncode != 0
     assert ("src/acme/pipelines/a/nodes.py:3 imports acme.utils.io, which is not part of any micro-package: "
-            "package it too, or list it in allow\n") in proc.stdout + proc.stderr
+            "package it too, or list it in allow (the entry's allow key, or --allow)\n") in proc.stdout + proc.stderr
     assert not (project / "dist").exists()
 
     text = (project / "pyproject.toml").read_text().replace('"pipelines.a" = {}', '"pipelines.a" = {allow = ["acme.utils"]}')
@@ -74,7 +74,7 @@ def test_a_dotted_string_of_a_project_module_outside_is_refused(tmp_path):
     proc = doit(project, "package", check=False)
     lines = [line for line in (proc.stdout + proc.stderr).splitlines() if "which is not part" in line]
     assert lines == ["ERROR: src/acme/pipelines/a/nodes.py:3 imports acme.settings.X, which is not part of any "
-                     "micro-package: package it too, or list it in allow"]  # "acme.log" is no module
+                     "micro-package: package it too, or list it in allow (the entry's allow key, or --allow)"]  # "acme.log" is no module
 
 
 def test_a_relative_import_climbing_out_is_refused(tmp_path):

@@ -438,10 +438,11 @@ def _scan(project: Project, mp: MicroPackage, module_paths: list[str], read: Rea
                                    "(listed in allow); pulls need it in the project already")
                 elif ref.kind == "relative":
                     problems.append(f"{at} imports {ref.name} with a relative import that climbs out of the "
-                                    "micro-package: import it absolutely from a micro-package, or list it in allow")
+                                    "micro-package: import it absolutely from a micro-package, or list it in allow (the entry's "
+                                    "allow key, or --allow)")
                 else:
                     problems.append(f"{at} imports {ref.name}, which is not part of any micro-package: "
-                                    "package it too, or list it in allow")
+                                    "package it too, or list it in allow (the entry's allow key, or --allow)")
     return sorted(deps), problems, allowed
 
 
