@@ -51,14 +51,19 @@ def migrate_text(text: str) -> str:
     out = tomlkit.dumps(doc)
     expected = {**before, "tool": {**tool, "kedro": {k: v for k, v in kedro.items() if k != "micropkg"},
                                    "micropkg": kedro["micropkg"]}}
-    try:
-        same = tomllib.loads(out) == expected
-    except tomllib.TOMLDecodeError:
-        same = False
-    if not same:
+    if not reads_as(out, expected):
         raise ManifestError(f"[{LEGACY_TABLE}] is written in a form that cannot be moved automatically "
                             f"(inline or dotted keys); rename its headers to [{TABLE}...] by hand")
     return out
+
+
+def reads_as(text: str, expected: Any) -> bool:
+    """Whether an edited file parses to exactly the data the edit meant (tomlkit's output is
+    checked by the standard parser before anything is written: migrate, unpull)."""
+    try:
+        return bool(tomllib.loads(text) == expected)
+    except tomllib.TOMLDecodeError:
+        return False
 
 
 def unified_diff(before: str, after: str, name: str = "pyproject.toml") -> str:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import ManifestError
+from .migrate import reads_as
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -47,11 +48,7 @@ def remove_pull_entries(text: str, table: str, keys: Sequence[str]) -> str:
     pulls = _at(expected, f"{table}.pull")
     for key in keys:
         del pulls[key]
-    try:
-        same = tomllib.loads(out) == expected
-    except tomllib.TOMLDecodeError:
-        same = False
-    if not same:
+    if not reads_as(out, expected):
         raise ManifestError(f"unpull: [{table}.pull] is written in a form that cannot be edited automatically; "
                             "nothing was changed (remove the entry by hand, then unpull again)")
     return out
